@@ -27,6 +27,7 @@
 #define XML_TEXT_MAX	(1u << 20)
 #define WALK_DEPTH	64
 #define TMP_TAG		".lb-s3-"
+#define SMALL_FILE	(1LL << 20)	/* uploaded from memory */
 
 struct conn {
 	struct lb_http	*http;
@@ -1400,6 +1401,7 @@ put_file_c(struct conn *c, struct lb_s3 *s3, const char *bucket,
     struct lb_s3_obj *out, struct lb_err *err)
 {
 	struct stat st;
+	char *mem;
 	FILE *f;
 	int rc;
 
@@ -1415,6 +1417,22 @@ put_file_c(struct conn *c, struct lb_s3 *s3, const char *bucket,
 		fclose(f);
 		return put_multi(c, s3, bucket, key, path, st.st_size, ctype,
 		    jobs, out, err);
+	}
+	if (st.st_size <= SMALL_FILE) {
+		/* from memory: curl can resend it on a stale connection */
+		mem = lb_xmalloc((size_t)st.st_size + 1);
+		if (fread(mem, 1, (size_t)st.st_size, f) !=
+		    (size_t)st.st_size) {
+			free(mem);
+			fclose(f);
+			return lb_err_set(err, LB_EFAIL, 0, "%s: read error",
+			    path);
+		}
+		fclose(f);
+		rc = put_single(c, s3, bucket, key, NULL, 0, mem,
+		    (size_t)st.st_size, ctype, out, err);
+		free(mem);
+		return rc;
 	}
 	rc = put_single(c, s3, bucket, key, f, st.st_size, NULL, 0, ctype,
 	    out, err);
@@ -2158,7 +2176,9 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 		nj.rel = it->rel;
 		nj.key = lb_xasprintf("%s%s", pfx, it->rel);
 		nj.path = lb_xasprintf("%s/%s", dir, it->rel);
-		nj.size = it->size;
+		/* the size of what would travel */
+		nj.size = (up ? l : r) != NULL ? (up ? l : r)->size :
+		    it->size;
 		if (up && l != NULL && (r == NULL ||
 		    differs(s3, o->direction, nj.path, l, r)))
 			nj.action = A_UP;
