@@ -2146,8 +2146,10 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 	rc_ctx.plen = strlen(pfx);
 	if (lb_s3_list(s3, bucket, pfx, NULL, remote_fn, &rc_ctx, err) == -1)
 		goto fail;
-	qsort(loc.v, loc.n, sizeof(*loc.v), item_cmp);
-	qsort(rem.v, rem.n, sizeof(*rem.v), item_cmp);
+	if (loc.n > 1)
+		qsort(loc.v, loc.n, sizeof(*loc.v), item_cmp);
+	if (rem.n > 1)
+		qsort(rem.v, rem.n, sizeof(*rem.v), item_cmp);
 
 	xfer = lb_xmalloc((loc.n + rem.n + 1) * sizeof(*xfer));
 	dels = lb_xmalloc((loc.n + rem.n + 1) * sizeof(*dels));

@@ -2,7 +2,7 @@
 # 2000-lb-s3.t: lb-s3 ls, cp, rm and sync against moto, effects checked
 # with the aws CLI; retries and cut connections against the fault server.
 . "${0%/*}/lib.sh"
-plan 78
+plan 94
 
 # the interpreter itself, not a version-manager shim: much faster starts
 py=$(python3 -c 'import sys; print(sys.executable)')
