@@ -1955,6 +1955,7 @@ struct syncrun {
 	struct lb_s3_counts	*counts;
 	struct job		*jobs;
 	size_t			 njobs;
+	int			 part_jobs; /* parts at once within a file */
 };
 
 static void
@@ -2015,7 +2016,7 @@ sync_task(struct lb_s3 *s3, struct conn *c, void *arg, size_t i,
 	if (!sr->o->dryrun) {
 		if (j->action == A_UP)
 			rc = put_file_c(c, s3, sr->bucket, j->key, j->path,
-			    NULL, 1, NULL, err);
+			    NULL, sr->part_jobs, NULL, err);
 		else if ((rc = parent_dirs(j->path, err)) == 0)
 			rc = get_file_c(c, s3, sr->bucket, j->key, j->path,
 			    NULL, err);
@@ -2214,6 +2215,8 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 	sr.counts = counts;
 	sr.jobs = xfer;
 	sr.njobs = nx;
+	/* few files: let their parts share the parallelism */
+	sr.part_jobs = nx > 0 && (size_t)jobs > nx ? jobs / (int)nx : 1;
 	memset(&e, 0, sizeof(e));
 	if (nx > 0 && run_parallel(s3, NULL, jobs, nx, sync_task, &sr, 0,
 	    &e) > 0)
