@@ -232,6 +232,8 @@ struct lb_sigv4_out {
 	char	*payload_hash;
 };
 void	lb_sigv4_out_free(struct lb_sigv4_out *);
+/* Lower-case hex SHA-256 of n bytes (payload hashes). */
+void	lb_sigv4_sha256_hex(const void *, size_t n, char out[65]);
 
 /*
  * Sign a request.  headers is "Name: value" lines (host is taken from
