@@ -543,24 +543,30 @@ canonical_headers(struct ctx *c)
 	return b.p;
 }
 
-/* Hex SHA-256 of the body, or the hash (or UNSIGNED-PAYLOAD) given. */
+/*
+ * Payload hash: the one configured (a hash or UNSIGNED-PAYLOAD), else an
+ * x-amz-content-sha256 header the caller set (it knows the hash of a
+ * body it streams), else the SHA-256 of the body.  S3 always sends the
+ * header; presigned URLs do not, and S3's sign no payload.
+ */
 static void
 payload_hash(struct ctx *c, const void *body, size_t len, int presign)
 {
 	char hex[65];
-	const char *given;
+	const char *given = presign ? NULL :
+	    header_value(c, "x-amz-content-sha256");
 
 	if (c->cfg->payload_hash != NULL) {
 		c->payload_hash = lb_xstrdup(c->cfg->payload_hash);
-		c->add_content_sha = !presign;
+		c->add_content_sha = !presign && (given == NULL ||
+		    strcmp(given, c->payload_hash) != 0);
 		return;
 	}
 	if (presign && c->cfg->s3) {
 		c->payload_hash = lb_xstrdup(UNSIGNED);
 		return;
 	}
-	if (!presign && !c->cfg->s3 &&
-	    (given = header_value(c, "x-amz-content-sha256")) != NULL) {
+	if (given != NULL) {
 		c->payload_hash = lb_xstrdup(given);
 		return;
 	}
