@@ -372,7 +372,8 @@ canonical_query(struct ctx *c)
 	struct lb_buf b = { 0 };
 	size_t i;
 
-	qsort(c->params, c->nparams, sizeof(*c->params), param_cmp);
+	if (c->nparams > 1)
+		qsort(c->params, c->nparams, sizeof(*c->params), param_cmp);
 	lb_buf_add(&b, "", 0);
 	for (i = 0; i < c->nparams; i++)
 		lb_buf_printf(&b, "%s%s=%s", i ? "&" : "", c->params[i].key,
@@ -525,7 +526,8 @@ canonical_headers(struct ctx *c)
 	struct lb_buf b = { 0 }, sh = { 0 };
 	size_t i;
 
-	qsort(c->hdrs, c->nhdrs, sizeof(*c->hdrs), header_cmp);
+	if (c->nhdrs > 1)
+		qsort(c->hdrs, c->nhdrs, sizeof(*c->hdrs), header_cmp);
 	lb_buf_add(&b, "", 0);
 	lb_buf_add(&sh, "", 0);
 	for (i = 0; i < c->nhdrs; i++) {
