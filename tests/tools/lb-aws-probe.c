@@ -1,7 +1,8 @@
 /*
  * lb-aws-probe: show what lib/aws.c makes of the environment.  Test-only.
  *
- *   lb-aws-probe [-n count] [-c sts|sqs]   credentials, then one call
+ *   lb-aws-probe [-n count] [-c sts|sqs|s3] [-k key]
+ *                                          credentials, then one call
  *   lb-aws-probe -e id                     the endpoint of service id
  *   lb-aws-probe -R                        the region
  *
@@ -20,13 +21,85 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: lb-aws-probe [-n count] [-c sts|sqs]\n"
+	fprintf(stderr, "usage: lb-aws-probe [-n count] [-c sts|sqs|s3] "
+	    "[-k key]\n"
 	    "       lb-aws-probe -e id\n       lb-aws-probe -R\n");
 	exit(2);
 }
 
+/* One signed S3 request; the answer's body in resp. */
 static int
-call(struct lb_aws *a, const char *what, struct lb_err *e)
+s3(struct lb_aws *a, const char *method, const char *bucket, const char *key,
+    const char *body, FILE *upload, struct lb_http_resp *resp,
+    struct lb_err *e)
+{
+	struct lb_http_req req = { 0 };
+	char *url = lb_aws_s3_url(a, bucket, key);
+	int rc;
+
+	req.method = method;
+	req.url = url;
+	req.body = body;
+	req.bodylen = body != NULL ? strlen(body) : 0;
+	if (upload != NULL) {
+		req.upload = upload;
+		fseek(upload, 0, SEEK_END);
+		req.uploadlen = ftell(upload);
+	}
+	rc = lb_aws_request(a, "s3", &req, resp, e);
+	if (rc == -1) {
+		lb_err_prefix(e, "%s %s/%s", method, bucket, key ? key : "");
+		lb_http_resp_free(resp);
+	}
+	free(url);
+	return rc;
+}
+
+/* Bucket lb-probe, an object (key) from memory and one from a file, both
+ * read back. */
+static int
+s3_roundtrip(struct lb_aws *a, const char *key, struct lb_err *e)
+{
+	const char *keys[] = { key, "from-file.txt", NULL };
+	struct lb_http_resp resp = { 0 };
+	FILE *f;
+	char *cfg;
+	int i, rc;
+
+	cfg = lb_xasprintf("<CreateBucketConfiguration xmlns=\"http://s3."
+	    "amazonaws.com/doc/2006-03-01/\"><LocationConstraint>%s"
+	    "</LocationConstraint></CreateBucketConfiguration>",
+	    lb_aws_region(a));
+	rc = s3(a, "PUT", "lb-probe", NULL, cfg, NULL, &resp, e);
+	free(cfg);
+	if (rc == -1 && strcmp(e->code, "BucketAlreadyOwnedByYou") != 0)
+		return -1;
+	lb_http_resp_free(&resp);
+	if ((f = tmpfile()) == NULL)
+		return lb_err_set(e, LB_EFAIL, 0, "tmpfile");
+	fputs("from a file", f);
+	if (s3(a, "PUT", "lb-probe", keys[0], "from memory", NULL, &resp,
+	    e) == -1 ||
+	    (lb_http_resp_free(&resp), s3(a, "PUT", "lb-probe", keys[1],
+	    NULL, f, &resp, e)) == -1) {
+		fclose(f);
+		lb_http_resp_free(&resp);
+		return -1;
+	}
+	fclose(f);
+	lb_http_resp_free(&resp);
+	for (i = 0; keys[i] != NULL; i++) {
+		if (s3(a, "GET", "lb-probe", keys[i], NULL, NULL, &resp,
+		    e) == -1)
+			return -1;
+		printf("s3 %s=%s\n", keys[i], resp.body.p);
+		lb_http_resp_free(&resp);
+	}
+	return 0;
+}
+
+static int
+call(struct lb_aws *a, const char *what, const char *key, struct lb_err *e)
 {
 	static const char *const names[] = { "Arn", "Account", NULL };
 	char *xml, *vals[2];
@@ -58,6 +131,8 @@ call(struct lb_aws *a, const char *what, struct lb_err *e)
 		cJSON_Delete(res);
 		return 0;
 	}
+	if (strcmp(what, "s3") == 0)
+		return s3_roundtrip(a, key, e);
 	usage();
 	return -1;
 }
@@ -68,13 +143,16 @@ main(int argc, char *argv[])
 	struct lb_err e = { 0 };
 	struct lb_aws *a;
 	const struct lb_creds *c = NULL;
-	const char *callwhat = NULL, *endpoint = NULL;
+	const char *callwhat = NULL, *endpoint = NULL, *key = "dir/a b.txt";
 	long count = 1;
 	int ch, region = 0, i;
 	char *s;
 
-	while ((ch = getopt(argc, argv, "c:e:n:R")) != -1) {
+	while ((ch = getopt(argc, argv, "c:e:k:n:R")) != -1) {
 		switch (ch) {
+		case 'k':
+			key = optarg;
+			break;
 		case 'c':
 			callwhat = optarg;
 			break;
@@ -116,7 +194,7 @@ main(int argc, char *argv[])
 	    lb_aws_creds_source(a), c->akid, c->token ? "yes" : "no",
 	    c->expires ? "yes" : "no");
 	fflush(stdout);
-	if (callwhat != NULL && call(a, callwhat, &e) == -1) {
+	if (callwhat != NULL && call(a, callwhat, key, &e) == -1) {
 		fprintf(stderr, "lb-aws-probe: %s%s%s\n", e.msg,
 		    *e.code ? " code=" : "", e.code);
 		lb_aws_free(a);
