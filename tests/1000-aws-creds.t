@@ -14,6 +14,10 @@ mkdir -p "$home"
 noimds=AWS_EC2_METADATA_DISABLED=true
 # clean VAR=VALUE... CMD...: CMD in an environment of only these
 clean() { env -i PATH="$PATH" HOME="$home" "$@"; }
+# cmoto VAR=VALUE... CMD...: clean, against moto
+cmoto() {
+	clean AWS_REGION=us-west-2 AWS_ENDPOINT_URL="$MOTO_ENDPOINT" "$@"
+}
 # every probe output goes to all.log too, to check no secret leaks
 log() { cat "$1" >>all.log; }
 
@@ -24,7 +28,7 @@ ok "no credentials: exit 2" $((st != 2))
 expect_grep "no credentials: says so" "no AWS credentials" out
 # IMDS enabled but nobody listening: still a quick usage error
 dead=$(free_port)
-clean AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:$dead \
+clean AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:$dead" \
     lb-aws-probe >out 2>&1
 st=$?; log out
 ok "IMDS unreachable: exit 2" $((st != 2))
@@ -71,33 +75,37 @@ region = wrong-not-a-profile-section
 [profile partial]
 aws_access_key_id = AKIDPARTIAL
 EOF
-files="AWS_SHARED_CREDENTIALS_FILE=$scratch/creds AWS_CONFIG_FILE=$scratch/config"
-clean $noimds $files lb-aws-probe >out 2>&1
+# cfiles VAR=VALUE... CMD...: clean, with the two files above
+cfiles() {
+	clean AWS_SHARED_CREDENTIALS_FILE="$scratch/creds" \
+	    AWS_CONFIG_FILE="$scratch/config" "$@"
+}
+cfiles $noimds lb-aws-probe >out 2>&1
 log out
 expect_grep "profile default" "^source=profile akid=AKIDDEFAULT token=no" out
-clean $noimds $files AWS_PROFILE=dev lb-aws-probe >out 2>&1
+cfiles $noimds AWS_PROFILE=dev lb-aws-probe >out 2>&1
 log out
 expect_grep "AWS_PROFILE=dev" "^source=profile akid=AKIDDEV token=yes" out
-clean $noimds $files AWS_PROFILE=dev lb-aws-probe -R >out 2>&1
+cfiles $noimds AWS_PROFILE=dev lb-aws-probe -R >out 2>&1
 expect_grep "region from [profile dev]" "^ap-south-1$" out
-clean $noimds $files lb-aws-probe -R >out 2>&1
+cfiles $noimds lb-aws-probe -R >out 2>&1
 expect_grep "region from [default]" "^eu-west-1$" out
-clean $noimds $files AWS_DEFAULT_REGION=us-east-2 lb-aws-probe -R >out 2>&1
+cfiles $noimds AWS_DEFAULT_REGION=us-east-2 lb-aws-probe -R >out 2>&1
 expect_grep "AWS_DEFAULT_REGION beats the file" "^us-east-2$" out
-clean $noimds $files AWS_DEFAULT_REGION=us-east-2 AWS_REGION=ca-central-1 \
+cfiles $noimds AWS_DEFAULT_REGION=us-east-2 AWS_REGION=ca-central-1 \
     lb-aws-probe -R >out 2>&1
 expect_grep "AWS_REGION beats AWS_DEFAULT_REGION" "^ca-central-1$" out
-clean $noimds $files AWS_PROFILE=cfgonly lb-aws-probe >out 2>&1
+cfiles $noimds AWS_PROFILE=cfgonly lb-aws-probe >out 2>&1
 log out
 expect_grep "keys in the config file" "^source=profile akid=AKIDCFG" out
-clean $noimds $files AWS_PROFILE=nope lb-aws-probe >out 2>&1
+cfiles $noimds AWS_PROFILE=nope lb-aws-probe >out 2>&1
 st=$?; log out
 ok "unknown profile: exit 2" $((st != 2))
 expect_grep "unknown profile: named" "profile nope not found" out
-clean $noimds $files AWS_PROFILE=partial lb-aws-probe >out 2>&1
+cfiles $noimds AWS_PROFILE=partial lb-aws-probe >out 2>&1
 st=$?; log out
 ok "profile with a key id only: exit 2" $((st != 2))
-clean $noimds $files AWS_ACCESS_KEY_ID=AKIDENV AWS_SECRET_ACCESS_KEY=x \
+cfiles $noimds AWS_ACCESS_KEY_ID=AKIDENV AWS_SECRET_ACCESS_KEY=x \
     lb-aws-probe >out 2>&1
 log out
 expect_grep "env beats the profile" "^source=env akid=AKIDENV" out
@@ -123,10 +131,9 @@ expect_grep "AWS_ENDPOINT_URL, slash dropped" "^http://127.0.0.1:1 custom=1$" ou
 
 # --- web identity against moto's STS ---------------------------------------
 printf 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2ln\n' >webtoken
-web="AWS_WEB_IDENTITY_TOKEN_FILE=$scratch/webtoken"
 role=AWS_ROLE_ARN=arn:aws:iam::123456789012:role/lb-web
-clean $noimds AWS_REGION=us-west-2 AWS_ENDPOINT_URL="$MOTO_ENDPOINT" \
-    $web $role AWS_ROLE_SESSION_NAME=lbsess lb-aws-probe -c sts >out 2>&1
+cmoto $noimds AWS_WEB_IDENTITY_TOKEN_FILE="$scratch/webtoken" $role \
+    AWS_ROLE_SESSION_NAME=lbsess lb-aws-probe -c sts >out 2>&1
 st=$?; log out
 ok "web identity: exit 0" $st
 expect_grep "web identity: temporary credentials from STS" \
@@ -134,8 +141,8 @@ expect_grep "web identity: temporary credentials from STS" \
 # The independent side: moto knows these keys as the assumed role.
 expect_grep "web identity: the keys are the assumed role's" \
     "^arn=arn:aws:sts::123456789012:assumed-role/lb-web/lbsess" out
-clean $noimds AWS_REGION=us-west-2 AWS_ENDPOINT_URL="$MOTO_ENDPOINT" \
-    AWS_WEB_IDENTITY_TOKEN_FILE=$scratch/missing $role lb-aws-probe >out 2>&1
+cmoto $noimds AWS_WEB_IDENTITY_TOKEN_FILE="$scratch/missing" $role \
+    lb-aws-probe >out 2>&1
 st=$?; log out
 ok "web identity token file missing: exit 2" $((st != 2))
 # From a profile too (role_arn + web_identity_token_file).
@@ -145,8 +152,7 @@ role_arn = arn:aws:iam::123456789012:role/from-profile
 web_identity_token_file = $scratch/webtoken
 role_session_name = profsess
 EOF
-clean $noimds AWS_REGION=us-west-2 AWS_ENDPOINT_URL="$MOTO_ENDPOINT" \
-    AWS_CONFIG_FILE=$scratch/webconfig AWS_PROFILE=irsa \
+cmoto $noimds AWS_CONFIG_FILE="$scratch/webconfig" AWS_PROFILE=irsa \
     lb-aws-probe -c sts >out 2>&1
 log out
 expect_grep "web identity from a profile" \
@@ -161,7 +167,7 @@ fake=http://127.0.0.1:$(cat port)
 count() { curl -s "$fake/count"; }
 printf 'sekrit-token\n' >ctoken
 clean $noimds AWS_CONTAINER_CREDENTIALS_FULL_URI="$fake/creds?token=sekrit-token" \
-    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$scratch/ctoken \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE="$scratch/ctoken" \
     lb-aws-probe >out 2>&1
 log out
 expect_grep "container credentials (token from file)" \
@@ -212,10 +218,8 @@ log out
 expect_grep "env comes before container and IMDS" "^source=env" out
 
 # --- S3 through lb_aws_request: awkward key, body from memory and file --------
-moto="AWS_REGION=us-west-2 AWS_ENDPOINT_URL=$MOTO_ENDPOINT"
-key='dir/a b+c \303\251=&;:(1).txt'
-key=$(printf "$key")
-clean $noimds $moto AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+key=$(printf 'dir/a b+c \303\251=&;:(1).txt')
+cmoto $noimds AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
     lb-aws-probe -c s3 -k "$key" >out 2>&1
 ok "S3 put and get with an awkward key" $?
 expect_grep "S3 object from a file read back" "^s3 from-file.txt=from a file$" out
@@ -245,16 +249,16 @@ expect_grep "moto checks signatures now" '"status": "ok"' auth.out
 AWS_ACCESS_KEY_ID=$ak AWS_SECRET_ACCESS_KEY=wrong awsx sqs list-queues \
     >/dev/null 2>&1
 ok "aws CLI with a wrong secret refused" $(($? == 0))
-clean $noimds $moto AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY="$sk" \
+cmoto $noimds AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY="$sk" \
     lb-aws-probe -c sts >out 2>&1
 st=$?
 ok "signed STS query accepted" $st
 expect_grep "signed STS query: the caller is the IAM user" \
     "^arn=arn:aws:iam::123456789012:user/ci$" out
-clean $noimds $moto AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY="$sk" \
+cmoto $noimds AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY="$sk" \
     lb-aws-probe -c sqs >out 2>&1
 ok "signed SQS JSON call accepted" $?
-clean $noimds $moto AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY=wrong \
+cmoto $noimds AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY=wrong \
     lb-aws-probe -c sqs >out 2>&1
 st=$?
 ok "wrong secret: exit 1" $((st != 1))
@@ -263,11 +267,11 @@ expect_grep "wrong secret: SignatureDoesNotMatch" \
 # S3 rules (x-amz-content-sha256, unnormalised path); moto's own check
 # fails on keys with '+', '=', ':' or non-ASCII even for the aws CLI, so
 # this key keeps to a space.
-clean $noimds $moto AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY="$sk" \
+cmoto $noimds AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY="$sk" \
     lb-aws-probe -c s3 -k 'dir/a b.txt' >out 2>&1
 ok "signed S3 requests accepted (memory and file bodies)" $?
 expect_grep "signed S3: object read back" "^s3 dir/a b.txt=from memory$" out
-clean $noimds $moto AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY=wrong \
+cmoto $noimds AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY=wrong \
     lb-aws-probe -c s3 >out 2>&1
 ok "S3 with a wrong secret: exit 1" $(($? != 1))
 
