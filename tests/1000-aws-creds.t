@@ -7,7 +7,7 @@
 . "${0%/*}/lib.sh"
 
 moto_start
-plan 53
+plan 56
 
 home=$scratch/home
 mkdir -p "$home"
@@ -205,6 +205,20 @@ log out
 after=$(count)
 ok "long Expiration: fetched once for 3 uses ($before -> $after)" \
     $((after - before != 1))
+# A retried call is signed again per attempt (one Authorization header
+# each time) with credentials looked up again (short Expiration).
+before=$(count)
+clean $noimds AWS_CONTAINER_CREDENTIALS_FULL_URI="$fake/creds?exp=120" \
+    AWS_REGION=us-west-2 AWS_ENDPOINT_URL_SQS="$fake" \
+    lb-aws-probe -c sqs >out 2>&1
+log out
+after=$(count)
+expect_grep "retried JSON call answered" "^queues=1$" out
+curl -s "$fake/posts" >posts
+printf '1,1' >want
+expect_same "one Authorization header on each of 2 attempts" want posts
+ok "credentials looked up for each attempt ($before -> $after)" \
+    $((after - before != 3))
 clean AWS_EC2_METADATA_SERVICE_ENDPOINT="$fake/" lb-aws-probe >out 2>&1
 log out
 expect_grep "IMDSv2" "^source=imds akid=ASIAIMDS.* token=yes expires=yes" out

@@ -10,6 +10,9 @@ Binds 127.0.0.1 on a free port and writes it to PORTFILE.
   PUT /latest/api/token           IMDSv2 session token
   GET /latest/meta-data/iam/security-credentials/[ROLE]
   GET /count                      how many credential answers were given
+  POST /                          an SQS-like JSON service that fails every
+                                  other call with 503 (a retry)
+  GET /posts                      Authorization headers per POST: "1,1"
 """
 import datetime
 import json
@@ -22,6 +25,7 @@ IMDS_TOKEN = 'imds-session-token'
 ROLE = 'lb-test-role'
 lock = threading.Lock()
 count = 0
+posts = []
 
 
 def creds(akid, exp):
@@ -53,12 +57,25 @@ class H(BaseHTTPRequestHandler):
         else:
             self.reply(400, 'bad token request', 'text/plain')
 
+    def do_POST(self):
+        n = len(self.headers.get_all('Authorization') or [])
+        self.rfile.read(int(self.headers.get('Content-Length', 0)))
+        with lock:
+            posts.append(n)
+            odd = len(posts) % 2 == 1
+        if odd:
+            self.reply(503, '{"__type": "ServiceUnavailable"}')
+        else:
+            self.reply(200, '{"QueueUrls": ["http://q/123456789012/q"]}')
+
     def do_GET(self):
         u = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         base = '/latest/meta-data/iam/security-credentials/'
         if u.path == '/count':
             self.reply(200, str(count), 'text/plain')
+        elif u.path == '/posts':
+            self.reply(200, ','.join(map(str, posts)), 'text/plain')
         elif u.path == '/creds':
             want = q.get('token')
             if want is not None and self.headers.get('Authorization') != want:
