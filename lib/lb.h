@@ -256,6 +256,7 @@ char	*lb_sigv4_presign(const struct lb_sigv4 *, const char *method,
 
 /* aws.c: configuration, credentials and service calls */
 
+/* One struct lb_aws per thread: it caches credentials unlocked. */
 struct lb_aws;
 
 /*

@@ -496,6 +496,10 @@ collect_headers(struct ctx *c, const char *const *headers,
 
 	for (; headers != NULL && *headers != NULL; headers++) {
 		h = *headers;
+		/* a line break would smuggle a header past the signature */
+		if (strpbrk(h, "\r\n") != NULL)
+			return lb_err_set(err, LB_EUSAGE, 0,
+			    "header line with a line break: %.40s", h);
 		if ((colon = strchr(h, ':')) == NULL) {
 			/* curl's "Name;" form: an empty header */
 			if ((colon = strchr(h, ';')) == NULL ||

@@ -341,6 +341,7 @@ START_TEST(test_errors)
 	struct lb_creds none = { 0 };
 	struct lb_err err = { 0 };
 	const char *bad[] = { "no colon", NULL };
+	const char *crlf[] = { "X-A: a\r\nX-Evil: b", NULL };
 	struct curl_slist *list = NULL;
 
 	ck_assert_int_eq(lb_sigv4_sign(&cfg, "GET", "h/path", NULL, NULL, 0,
@@ -352,6 +353,9 @@ START_TEST(test_errors)
 	    NULL, 0, &list, NULL, &err), -1);
 	ck_assert_int_eq(lb_sigv4_sign(&cfg, "GET", "http://h/", bad,
 	    NULL, 0, &list, NULL, &err), -1);
+	ck_assert_int_eq(lb_sigv4_sign(&cfg, "GET", "http://h/", crlf,
+	    NULL, 0, &list, NULL, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "line break"));
 	ck_assert_ptr_null(list);
 	ck_assert_ptr_null(lb_sigv4_presign(&cfg, "GET", "http://h/", NULL,
 	    0, NULL, &err));
