@@ -47,6 +47,8 @@ struct lb_aws {
 	struct ini	 config, credfile;
 	struct lb_creds	 creds;
 	const char	*source;
+	lb_http_trace_fn trace;
+	void		*trace_arg;
 };
 
 /* Service ids (signing names) and their AWS_ENDPOINT_URL_ suffixes. */
@@ -930,6 +932,32 @@ lb_aws_signer(struct lb_aws *a, const char *id, struct lb_sigv4 *cfg,
 	return 0;
 }
 
+void
+lb_aws_set_trace(struct lb_aws *a, lb_http_trace_fn fn, void *arg)
+{
+	a->trace = fn;
+	a->trace_arg = arg;
+}
+
+/* One trace line per line of text, the session token redacted. */
+static void
+trace_text(const struct lb_aws *a, const char *what, const char *text)
+{
+	const char *p, *e;
+	char *line;
+
+	for (p = text; p != NULL; p = *e ? e + 1 : NULL) {
+		e = p + strcspn(p, "\n");
+		if (strncmp(p, "x-amz-security-token:", 21) == 0)
+			line = lb_xasprintf("%s: x-amz-security-token:"
+			    "[redacted]", what);
+		else
+			line = lb_xasprintf("%s: %.*s", what, (int)(e - p), p);
+		a->trace(a->trace_arg, line);
+		free(line);
+	}
+}
+
 /* Signing per attempt: fresh date, fresh credentials. */
 struct sign_arg {
 	struct lb_aws	*aws;
@@ -945,15 +973,25 @@ sign_prep(void *arg, struct lb_http_req *req, struct curl_slist **list,
 {
 	struct sign_arg *s = arg;
 	struct lb_sigv4 cfg;
+	struct lb_sigv4_out out;
 
 	if (s->inner != NULL && s->inner(s->inner_arg, req, list, err) == -1)
 		return -1;
 	if (lb_aws_signer(s->aws, s->id, &cfg, err) == -1)
 		return -1;
 	cfg.payload_hash = s->payload_hash;
-	return lb_sigv4_sign(&cfg, req->method ? req->method : "GET",
-	    req->url, req->headers, req->body, req->body ? req->bodylen : 0,
-	    list, NULL, err);
+	if (s->aws->trace == NULL)
+		return lb_sigv4_sign(&cfg, req->method ? req->method : "GET",
+		    req->url, req->headers, req->body,
+		    req->body ? req->bodylen : 0, list, NULL, err);
+	if (lb_sigv4_sign(&cfg, req->method ? req->method : "GET", req->url,
+	    req->headers, req->body, req->body ? req->bodylen : 0, list, &out,
+	    err) == -1)
+		return -1;
+	trace_text(s->aws, "sigv4 canonical request", out.canonical);
+	trace_text(s->aws, "sigv4 string to sign", out.to_sign);
+	lb_sigv4_out_free(&out);
+	return 0;
 }
 
 static int

@@ -322,6 +322,11 @@ char	*lb_aws_query(struct lb_aws *, const char *id, const char *form,
  */
 int	lb_aws_request(struct lb_aws *, const char *id,
 	    struct lb_http_req *, struct lb_http_resp *, struct lb_err *);
+/*
+ * Send each signed request's canonical request and string to sign, line
+ * by line, to fn (a -v trace).  Session tokens are redacted.
+ */
+void	lb_aws_set_trace(struct lb_aws *, lb_http_trace_fn fn, void *arg);
 /* Fill err from an AWS error answer (JSON __type or XML <Code>). */
 void	lb_aws_error(long status, const char *body, size_t len,
 	    struct lb_err *);

@@ -7,7 +7,7 @@
 . "${0%/*}/lib.sh"
 
 moto_start
-plan 56
+plan 59
 
 home=$scratch/home
 mkdir -p "$home"
@@ -219,6 +219,17 @@ printf '1,1' >want
 expect_same "one Authorization header on each of 2 attempts" want posts
 ok "credentials looked up for each attempt ($before -> $after)" \
     $((after - before != 3))
+# -v: the canonical request and string to sign, the token redacted
+clean $noimds AWS_CONTAINER_CREDENTIALS_FULL_URI="$fake/creds" \
+    AWS_REGION=us-west-2 AWS_ENDPOINT_URL_SQS="$fake" \
+    lb-aws-probe -v -c sqs >out 2>&1
+log out
+expect_grep "trace: canonical request" \
+    "^sigv4 canonical request: x-amz-target:AmazonSQS.ListQueues$" out
+expect_grep "trace: string to sign" \
+    "^sigv4 string to sign: .*/us-west-2/sqs/aws4_request$" out
+expect_grep "trace: session token redacted" \
+    "^sigv4 canonical request: x-amz-security-token:\[redacted\]$" out
 clean AWS_EC2_METADATA_SERVICE_ENDPOINT="$fake/" lb-aws-probe >out 2>&1
 log out
 expect_grep "IMDSv2" "^source=imds akid=ASIAIMDS.* token=yes expires=yes" out

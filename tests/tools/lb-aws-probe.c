@@ -1,14 +1,15 @@
 /*
  * lb-aws-probe: show what lib/aws.c makes of the environment.  Test-only.
  *
- *   lb-aws-probe [-n count] [-c sts|sqs|s3] [-k key]
+ *   lb-aws-probe [-v] [-n count] [-c sts|sqs|s3] [-k key]
  *                                          credentials, then one call
  *   lb-aws-probe -e id                     the endpoint of service id
  *   lb-aws-probe -R                        the region
  *
  * Prints "source=SRC akid=AKID token=yes|no expires=yes|no" after
  * getting credentials count times (never the secret), then the call's
- * result.  Exits with the error kind: 1, 2 or 75.
+ * result; -v traces the signing on stderr.  Exits with the error kind:
+ * 1, 2 or 75.
  */
 #include <err.h>
 #include <stdio.h>
@@ -19,9 +20,15 @@
 #include "lb.h"
 
 static void
+trace(void *arg, const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+}
+
+static void
 usage(void)
 {
-	fprintf(stderr, "usage: lb-aws-probe [-n count] [-c sts|sqs|s3] "
+	fprintf(stderr, "usage: lb-aws-probe [-v] [-n count] [-c sts|sqs|s3] "
 	    "[-k key]\n"
 	    "       lb-aws-probe -e id\n       lb-aws-probe -R\n");
 	exit(2);
@@ -145,10 +152,10 @@ main(int argc, char *argv[])
 	const struct lb_creds *c = NULL;
 	const char *callwhat = NULL, *endpoint = NULL, *key = "dir/a b.txt";
 	long count = 1;
-	int ch, region = 0, i;
+	int ch, region = 0, verbose = 0, i;
 	char *s;
 
-	while ((ch = getopt(argc, argv, "c:e:k:n:R")) != -1) {
+	while ((ch = getopt(argc, argv, "c:e:k:n:Rv")) != -1) {
 		switch (ch) {
 		case 'k':
 			key = optarg;
@@ -166,6 +173,9 @@ main(int argc, char *argv[])
 		case 'R':
 			region = 1;
 			break;
+		case 'v':
+			verbose = 1;
+			break;
 		default:
 			usage();
 		}
@@ -174,6 +184,8 @@ main(int argc, char *argv[])
 		usage();
 	if ((a = lb_aws_new(NULL, &e)) == NULL)
 		errx(e.kind, "%s", e.msg);
+	if (verbose)
+		lb_aws_set_trace(a, trace, NULL);
 	if (endpoint != NULL) {
 		s = lb_aws_endpoint(a, endpoint);
 		printf("%s custom=%d\n", s ? s : "(none)",
