@@ -1246,9 +1246,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif p == "/_emu/config" and m == "GET":
             self.reply(200, self.config())
         elif p == "/_emu/tokens" and m == "POST":
-            t = st.d["tokens"].setdefault(body["token"], {
-                "user": int(body["user"]), "blacklisted": False,
-                "type": "refresh"})
+            t = st.d["tokens"].get(body["token"])
+            if t is None:
+                t = st.d["tokens"][body["token"]] = {
+                    "user": int(body["user"]), "blacklisted": False,
+                    "type": "refresh"}
             for k in ("user", "blacklisted", "type"):
                 if k in body:
                     t[k] = body[k]
