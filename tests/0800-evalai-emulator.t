@@ -4,7 +4,7 @@
 # leaderboard upsert, hooks, faults, throttle, state file.  curl is the client.
 . "${0%/*}/lib.sh"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
-plan 130
+plan 134
 
 # the interpreter itself, not a wrapper script, so that $! is the server
 py=$(python3 -c 'import sys; print(sys.executable)') ||
@@ -103,6 +103,12 @@ req GET $S access-token-0001
 has "access token: wrong type" 401 'j["messages"][0]["message"]=="Token has wrong type"'
 rawreq GET $S "Authorization: Token $HOST"
 is "Token scheme: Invalid token" 401 '{"detail": "Invalid token"}'
+rawreq GET $S "Authorization: token"
+is "Token without a key" 401 \
+    '{"detail": "Invalid token header. No credentials provided."}'
+rawreq GET $S "Authorization: bearer $HOST"
+is "lower-case bearer: anonymous" 401 \
+    '{"detail": "Authentication credentials were not provided."}'
 req GET $S inactive-token-0006
 is "inactive user" 401 '{"detail": "User is inactive", "code": "user_inactive"}'
 req GET $S deleted-user-token-0099
@@ -263,6 +269,17 @@ code=$(curl -s -o out -w '%{http_code}' -X PUT -H "Authorization: Bearer $HOST" 
     --data-urlencode 'stderr=boom' "$U$C")
 is "form-encoded body accepted" 200 \
     '{"success": "Submission result has been successfully updated"}'
+
+code=$(printf '{"submission":1002,"submission_status":"failed"}' |
+    curl -s -o out -w '%{http_code}' -X PUT -H "Authorization: Bearer $HOST" \
+    -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' \
+    --data-binary @- "$U$C")
+is "chunked body accepted" 200 \
+    '{"success": "Submission result has been successfully updated"}'
+code=$(curl -s -o out -w '%{http_code}' -X PUT -H "Authorization: Bearer $HOST" \
+    -H 'Content-Type: text/plain' --data-binary 'x' "$U$C")
+is "unsupported Content-Type: 415" 415 \
+    '{"detail": "Unsupported media type \"text/plain\" in request."}'
 
 # -- PATCH update_submission (§3.3) ------------------------------------
 req PATCH $C $HOST '{"submission":1002,"submission_status":"RUNNING","job_name":"Submission-1002"}'
@@ -508,8 +525,8 @@ curl -s "$U/_emu/log" >log.json
 "$py" -c 'import json,sys
 l=json.load(open("log.json"))
 f=[e for e in l if e["method"]=="PUT" and e["path"].endswith("update_submission/") and "1003" in e["body"]]
-sys.exit(not (len(f)==2 and f[-1]["status"]==200 and f[-1]["fault"]=="reset" and all("/_emu/" not in e["path"] for e in l)))'
-ok "request log: method, path, status, body, fault" $?
+sys.exit(not (len(f)==2 and f[-1]["status"]==200 and f[-1]["fault"]=="reset" and f[-1]["submission"]==1003 and f[-1]["update"]=="final" and "update" not in f[0] and all("/_emu/" not in e["path"] for e in l)))'
+ok "request log: method, path, status, body, fault, update kind" $?
 
 # -- SIGTERM, state file, token file -----------------------------------
 kill -TERM $EMU_PID

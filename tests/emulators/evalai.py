@@ -38,6 +38,7 @@ STRICT_NEXT = {
     "partially_evaluated": {"running"} | set(TERMINAL),
     "finished": set(), "failed": set(), "cancelled": set(), "archived": set(),
 }
+MAX_BODY = 200 * 1024 * 1024     # nginx client_max_body_size 200M
 HTML404 = (b"<!DOCTYPE html>\n<html><head><title>404 - Page not found"
            b"</title></head><body><h1>404</h1><p>The page you are looking "
            b"for does not exist.</p></body></html>\n")
@@ -466,9 +467,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def version_string(self):
         return self.server_version
 
-    def handle_any(self):
+    def read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            out = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return out
+                out += self.rfile.read(size)
+                self.rfile.readline()
         n = int(self.headers.get("Content-Length") or 0)
-        self.raw = self.rfile.read(n) if n > 0 else b""
+        return self.rfile.read(n) if n > 0 else b""
+
+    def handle_any(self):
+        # one handler object serves every request of a keep-alive connection
+        self.update_kind = self.user_id = None
+        n = int(self.headers.get("Content-Length") or 0)
+        if n > MAX_BODY:
+            # nginx in front of EvalAI; the body is not read
+            self.reply(413, b"<html><head><title>413 Request Entity Too "
+                       b"Large</title></head><body></body></html>\n",
+                       "text/html")
+            self.close_connection = True
+            self.send_resp()
+            return
+        self.raw = self.read_body()
         u = urlsplit(self.path)
         self.p, self.qs = u.path, parse_qs(u.query)
         if self.p.startswith("/_emu/") or self.p == "/_emu":
@@ -502,6 +527,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                      "user": getattr(self, "user_id", None)}
             if fault:
                 entry["fault"] = fault["action"]
+            uk = getattr(self, "update_kind", None)
+            if uk:
+                entry["submission"], entry["update"] = uk
             self.st.log.append(entry)
         if fault:
             self.apply_fault(fault, before=False)
@@ -641,10 +669,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                             headers={"WWW-Authenticate":
                                      'Bearer realm="api"'})
             return u
-        if parts[0] == "Token":
-            raise Reply(401, {"detail": "Invalid token"},
+        if parts[0].lower() == "token":
+            # DRF's TokenAuthentication: it knows no JWT, so all fail
+            why = "Invalid token"
+            if len(parts) == 1:
+                why = "Invalid token header. No credentials provided."
+            elif len(parts) > 2:
+                why = ("Invalid token header. Token string should not "
+                       "contain spaces.")
+            raise Reply(401, {"detail": why},
                         headers={"WWW-Authenticate": 'Bearer realm="api"'})
-        return None
+        return None         # an unknown scheme ("bearer" too): anonymous
 
     def throttle(self, user):
         rate = self.st.throttle
@@ -766,6 +801,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                               "%s is not allowed" % (old, new)})
 
     def record(self, sub, kind, status):
+        self.update_kind = (sub["id"], kind)
         sub["updates"].append({"time": now_iso(), "kind": kind,
                                "method": self.command, "path": self.p,
                                "status": status})
@@ -1319,6 +1355,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif what == "/message" and m == "GET":
             if not sub["messages"]:
                 self.reply(404, {"error": "no message for %d" % pk})
+            elif self.qs.get("all"):
+                self.reply(200, sub["messages"])
             else:
                 self.reply(200, sub["messages"][-1].encode())
         elif what == "/updates" and m == "GET":
@@ -1337,6 +1375,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif what == "/cancel" and m == "POST":
             sub["status"] = "cancelled"
             self.reply(200, self.ser_sub(sub, True))
+        elif what == "/rerun" and m == "POST" and body.get("same_pk"):
+            sub["status"] = "submitted"
+            sub["rerun_resumed_at"] = now_iso()
+            st.publish(sub, st.rr_msg(st.challenge(sub["challenge"]), sub))
+            self.reply(200, {"submission": self.ser_sub(sub, True),
+                             "message": sub["messages"][-1]})
         elif what == "/rerun" and m == "POST":
             new = st.rerun(sub)
             self.reply(200, {"submission": self.ser_sub(new, True),
