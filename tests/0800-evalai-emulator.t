@@ -4,7 +4,7 @@
 # leaderboard upsert, hooks, faults, throttle, state file.  curl is the client.
 . "${0%/*}/lib.sh"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
-plan 134
+plan 137
 
 # the interpreter itself, not a wrapper script, so that $! is the server
 py=$(python3 -c 'import sys; print(sys.executable)') ||
@@ -224,6 +224,16 @@ ok "entry without accuracies: 500" $?
 req PUT $C $HOST 'not json'
 is "unparsable body" 400 \
     '{"detail": "JSON parse error - Expecting value: line 1 column 1 (char 0)"}'
+req PUT $C $OTHER 'not json'
+is "host check before the body is parsed" 400 "$UNAUTH"
+req PUT $C $HOST '[1]'
+html 500
+ok "body that is not an object: 500" $?
+code=$(curl -s -o out -D hdr -w '%{http_code}' -X PUT \
+    -H "Authorization: Bearer $HOST" -H 'Content-Length: 209715201' \
+    -H 'Content-Type: application/json' --data-binary '{}' "$U$C")
+html 413
+ok "Content-Length over 200 MB: 413" $?
 req GET $C $HOST
 is "GET on update_submission: 405" 405 '{"detail": "Method \"GET\" not allowed."}'
 req GET $C ""

@@ -611,6 +611,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         raise Reply(415, {"detail": "Unsupported media type \"%s\" in "
                           "request." % self.headers.get("Content-Type")})
 
+    def body_object(self):
+        """request.data.get(...): a body that is no object crashes."""
+        d = self.data()
+        if not isinstance(d, dict):
+            raise ServerError("body is not an object")
+        return d
+
     def multipart(self):
         import email.parser
         import email.policy
@@ -873,12 +880,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return repr([acc for sp, acc, show in rows if show])
 
     def update_put(self, user, challenge_pk, partial):
-        d = self.data()
-        if not isinstance(d, dict):
-            raise ServerError("body is not an object")
         host = self.st.is_host(user, challenge_pk)
         if not host and (partial or not user["is_staff"]):
             raise Reply(400, NOT_AUTH_REQ)
+        d = self.body_object()
         status = lower(d.get("submission_status", ""))
         for k in ("stdout", "stderr") + (() if partial else
                                           ("environment_log",)):
@@ -929,11 +934,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.update_put(user, challenge_pk, False)
 
     def update_submission_patch(self, user, challenge_pk):
-        d = self.data()
-        if not isinstance(d, dict):
-            raise ServerError("body is not an object")
         if not self.st.is_host(user, challenge_pk) and not user["is_staff"]:
             raise Reply(400, NOT_AUTH_REQ)
+        d = self.body_object()
         status = lower(d.get("submission_status", ""))
         sub = self.sub_or_404(d.get("submission"))
         if status not in ("queued", "running"):
@@ -945,11 +948,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.update_put(user, challenge_pk, True)
 
     def partial_patch(self, user, challenge_pk):
-        d = self.data()
-        if not isinstance(d, dict):
-            raise ServerError("body is not an object")
         if not self.st.is_host(user, challenge_pk):
             raise Reply(400, NOT_AUTH_REQ)
+        d = self.body_object()
         status = lower(d.get("submission_status", ""))
         for k in ("stdout", "stderr"):
             if not isinstance(d.get(k, ""), str):
@@ -1002,9 +1003,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not host and sub["created_by"] != user["id"]:
             raise Reply(400, {"error": "Sorry, you are not authorized to "
                               "make this request"})
-        d = self.data()
-        if not isinstance(d, dict):
-            raise ServerError("body is not an object")
+        d = self.body_object()
         if "status" in d and d["status"] not in STATUSES:
             raise Reply(400, {"status": ["\"%s\" is not a valid choice." %
                                          d["status"]]})
