@@ -4,7 +4,7 @@
 # leaderboard upsert, hooks, faults, throttle, state file.  curl is the client.
 . "${0%/*}/lib.sh"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
-plan 137
+plan 140
 
 # the interpreter itself, not a wrapper script, so that $! is the server
 py=$(python3 -c 'import sys; print(sys.executable)') ||
@@ -160,8 +160,9 @@ ok "hostile team name comes back intact" $?
 req GET /api/jobs/submission/1004 $OTHER
 has "300-character team name intact" 200 \
     'len(j["participant_team_name"])==300'
-req GET /api/jobs/submission/1002 $HOST
-has "unicode team name intact" 200 'j["participant_team_name"].startswith("$(rm")'
+req GET /api/jobs/submission/1003 $HOST
+has "unicode team name intact" 200 \
+    'j["participant_team_name"]=="\u00c9quipe \u81ea\u52d5\u904b\u8ee2 \U0001f697"'
 req DELETE /api/jobs/submission/1004 $OTHER
 [ "$code" = 204 ]
 ok "DELETE submission hides it" $?
@@ -290,6 +291,11 @@ code=$(curl -s -o out -w '%{http_code}' -X PUT -H "Authorization: Bearer $HOST" 
     -H 'Content-Type: text/plain' --data-binary 'x' "$U$C")
 is "unsupported Content-Type: 415" 415 \
     '{"detail": "Unsupported media type \"text/plain\" in request."}'
+
+code=$(curl -s -o out -w '%{http_code}' -X PUT -H "Authorization: Bearer $HOST" \
+    -F submission=1002 -F submission_status=failed -F 'stdout=multi' "$U$C")
+is "multipart body accepted" 200 \
+    '{"success": "Submission result has been successfully updated"}'
 
 # -- PATCH update_submission (§3.3) ------------------------------------
 req PATCH $C $HOST '{"submission":1002,"submission_status":"RUNNING","job_name":"Submission-1002"}'
@@ -427,6 +433,15 @@ is "delete by non-host" 401 \
     '{"error": "Sorry, you are not authorized to access this resource"}'
 req DELETE $D $HOST
 is "DELETE on the queue route: 405" 405 '{"detail": "Method \"DELETE\" not allowed."}'
+curl -s -o /dev/null -X POST -d '{"body":"not json $(rm -rf /)"}' \
+    "$U/_emu/queues/leaderboard/send"
+req GET $Q $HOST
+html 500
+ok "a message body that is not JSON: 500" $?
+curl -s -o /dev/null -X POST "$U/_emu/queues/leaderboard/purge"
+req GET /api/jobs/challenge/queues/leader%62oard/ $HOST
+is "percent-encoded path decoded before routing" 200 \
+    '{"body": null, "receipt_handle": null}'
 req GET /api/jobs/challenge/queues/nope/ $HOST
 is "receive from an unknown queue" 400 \
     '{"error": "Challenge with queue name nope does not exist"}'

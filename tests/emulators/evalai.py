@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 STATUSES = ("submitted", "running", "failed", "cancelled", "resuming",
             "queued", "finished", "submitting", "archived",
@@ -495,7 +495,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self.raw = self.read_body()
         u = urlsplit(self.path)
-        self.p, self.qs = u.path, parse_qs(u.query)
+        # Django routes the decoded path
+        self.p, self.qs = unquote(u.path), parse_qs(u.query)
         if self.p.startswith("/_emu/") or self.p == "/_emu":
             with self.st.lock:
                 try:
@@ -1410,6 +1411,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for x in msgs:
                 x["visible_at"] = 0.0
             self.reply(200, {"ok": True})
+        elif what == "/send" and m == "POST":
+            # any body text, e.g. a hostile or malformed message
+            msgs.append({"id": str(uuid.uuid4()), "body": body["body"],
+                         "handle": None, "old_handles": [],
+                         "visible_at": 0.0, "receive_count": 0,
+                         "sent_at": now_iso()})
+            self.reply(200, {"id": msgs[-1]["id"]})
         elif what == "/purge" and m == "POST":
             del msgs[:]
             self.reply(200, {"ok": True})
