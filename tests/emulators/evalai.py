@@ -254,9 +254,7 @@ class State:
             return
         tmp = "%s.tmp.%d" % (self.path, os.getpid())
         with open(tmp, "w") as f:
-            json.dump(self.d, f)
-            f.flush()
-            os.fsync(f.fileno())
+            json.dump(self.d, f)    # no fsync: a crash, not power loss
         os.replace(tmp, self.path)
 
     # -- lookups ------------------------------------------------------
@@ -501,8 +499,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with self.st.lock:
                 try:
                     self.hook()
-                except (KeyError, ValueError, TypeError) as e:
-                    self.reply(400, {"error": "hook: %s" % e})
+                except Exception as e:      # bad hook input, whatever it was
+                    self.reply(400, {"error": "hook: %s: %s" %
+                                     (type(e).__name__, e)})
                 self.st.save()
             self.send_resp()
             return
