@@ -4,7 +4,7 @@
 # leaderboard upsert, hooks, faults, throttle, state file.  curl is the client.
 . "${0%/*}/lib.sh"
 command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
-plan 140
+plan 141
 
 # the interpreter itself, not a wrapper script, so that $! is the server
 py=$(python3 -c 'import sys; print(sys.executable)') ||
@@ -552,6 +552,14 @@ l=json.load(open("log.json"))
 f=[e for e in l if e["method"]=="PUT" and e["path"].endswith("update_submission/") and "1003" in e["body"]]
 sys.exit(not (len(f)==2 and f[-1]["status"]==200 and f[-1]["fault"]=="reset" and f[-1]["submission"]==1003 and f[-1]["update"]=="final" and "update" not in f[0] and all("/_emu/" not in e["path"] for e in l)))'
 ok "request log: method, path, status, body, fault, update kind" $?
+last=$("$py" -c 'import json; print(json.load(open("log.json"))[-1]["seq"])')
+curl -s -o /dev/null -X DELETE "$U/_emu/log"
+req GET /api/jobs/submission/1003 $HOST
+curl -s "$U/_emu/log?since=$last" >log2.json
+"$py" -c 'import json,sys
+l=json.load(open("log2.json"))
+sys.exit(not (len(l)==1 and l[0]["seq"]==int(sys.argv[1])+1 and l[0]["user"]==1))' "$last"
+ok "log cleared, seq goes on, ?since filters" $?
 
 # -- SIGTERM, state file, token file -----------------------------------
 kill -TERM $EMU_PID

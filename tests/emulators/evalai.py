@@ -135,12 +135,17 @@ class State:
         self.lock = threading.RLock()
         self.d = self.empty()
         self.log = []
+        self.seq = 0            # request log numbers, never reused
         self.faults = []
         self.throttle = 0
         self.windows = {}
         self.strict = False
         self.visibility = 30.0
         self.initial = None
+
+    def next_seq(self):
+        self.seq += 1
+        return self.seq
 
     @staticmethod
     def empty():
@@ -519,7 +524,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 traceback.print_exc()
                 self.reply(500, HTML500, "text/html; charset=utf-8")
             self.st.save()
-            entry = {"seq": len(self.st.log) + 1, "time": now_iso(),
+            entry = {"seq": self.st.next_seq(), "time": now_iso(),
                      "method": self.command, "path": self.path,
                      "status": self.resp[0],
                      "body": self.raw.decode("utf-8", "replace"),
@@ -562,7 +567,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if before:
             with self.st.lock:
                 self.st.log.append({
-                    "seq": len(self.st.log) + 1, "time": now_iso(),
+                    "seq": self.st.next_seq(), "time": now_iso(),
                     "method": self.command, "path": self.path,
                     "status": int(a) if a.isdigit() else None,
                     "body": self.raw.decode("utf-8", "replace"),
