@@ -20,7 +20,9 @@
 #include "lb.h"
 
 #define MAXNODES	1000000	/* nodes per stream, copies included */
+#define MAXBYTES	(256u << 20)	/* scalar and key bytes, copies included */
 #define MAXDEPTH	512	/* nesting of collections */
+#define KEYINDEX	32	/* mappings this big index their keys */
 #define MAXINT		9007199254740992ULL	/* 2^53: exact in a double */
 #define TAGPFX		"tag:yaml.org,2002:"
 
@@ -43,7 +45,9 @@ struct anchor {
 	char		*name;
 	cJSON		*node;
 	char		*text;		/* scalar text (for use as a key) */
-	size_t		 size;
+	size_t		 size;		/* nodes */
+	size_t		 bytes;
+	int		 height;	/* levels of nesting inside */
 	int		 owned;		/* node is not in the tree */
 };
 
@@ -55,8 +59,9 @@ struct parse {
 	struct lb_err	*err;
 	struct anchor	*anchors;
 	size_t		 nanchors, capanchors;
-	size_t		 nodes;
+	size_t		 nodes, bytes;
 	int		 depth;
+	int		 reach;		/* deepest level seen so far */
 };
 
 static size_t
@@ -178,13 +183,18 @@ next(struct parse *p, yaml_event_t *ev)
 	return 0;
 }
 
+/* Charge n nodes and len bytes against the caps. */
 static int
-count(struct parse *p, size_t n, size_t line)
+count(struct parse *p, size_t n, size_t len, size_t line)
 {
 	if (n > MAXNODES - p->nodes)
 		return fail(p, line, "too many nodes (more than %d; "
 		    "aliases expanding too far?)", MAXNODES);
+	if (len > MAXBYTES - p->bytes)
+		return fail(p, line, "too much text (more than %u bytes; "
+		    "aliases expanding too far?)", MAXBYTES);
 	p->nodes += n;
+	p->bytes += len;
 	return 0;
 }
 
@@ -209,7 +219,7 @@ anchor_find(struct parse *p, const char *name)
 
 static void
 anchor_add(struct parse *p, const char *name, cJSON *node,
-    const char *text, size_t size, int owned)
+    const char *text, size_t size, size_t bytes, int height, int owned)
 {
 	struct anchor *a;
 
@@ -223,6 +233,8 @@ anchor_add(struct parse *p, const char *name, cJSON *node,
 	a->node = node;
 	a->text = text ? lb_xstrdup(text) : NULL;
 	a->size = size;
+	a->bytes = bytes;
+	a->height = height;
 	a->owned = owned;
 }
 
@@ -523,6 +535,77 @@ collection_tag(struct parse *p, const char *tag, const char *want,
 
 static cJSON *node(struct parse *, yaml_event_t *, char **);
 
+/*
+ * Keys of a big mapping, so that duplicate checks stay linear overall.
+ * The strings belong to the mapping's items.
+ */
+struct keyset {
+	const char	**k;
+	size_t		  n, cap;
+};
+
+static size_t
+hashstr(const char *s, size_t cap)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 32)) & (cap - 1);
+}
+
+/* Add s; 0 when it was there already. */
+static int
+keyset_add(struct keyset *ks, const char *s)
+{
+	const char **old = ks->k;
+	size_t oldcap = ks->cap, i;
+
+	if (2 * (ks->n + 1) > ks->cap) {
+		ks->cap = oldcap ? 2 * oldcap : 4 * KEYINDEX;
+		ks->k = lb_xmalloc(ks->cap * sizeof(*ks->k));
+		memset(ks->k, 0, ks->cap * sizeof(*ks->k));
+		ks->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != NULL)
+				keyset_add(ks, old[i]);
+		free(old);
+	}
+	for (i = hashstr(s, ks->cap); ks->k[i] != NULL;
+	    i = (i + 1) & (ks->cap - 1))
+		if (strcmp(ks->k[i], s) == 0)
+			return 0;
+	ks->k[i] = s;
+	ks->n++;
+	return 1;
+}
+
+static int
+keyset_has(const struct keyset *ks, const char *s)
+{
+	size_t i;
+
+	for (i = hashstr(s, ks->cap); ks->k[i] != NULL;
+	    i = (i + 1) & (ks->cap - 1))
+		if (strcmp(ks->k[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is key new in obj (which has nkeys members)?  Indexes big ones. */
+static int
+newkey(struct keyset *ks, const cJSON *obj, size_t nkeys, const char *key)
+{
+	const cJSON *e;
+
+	if (nkeys < KEYINDEX)
+		return cJSON_GetObjectItemCaseSensitive(obj, key) == NULL;
+	if (ks->cap == 0)
+		cJSON_ArrayForEach(e, obj)
+			keyset_add(ks, e->string);
+	return !keyset_has(ks, key);
+}
+
 /* The rest of a sequence, after its start event. */
 static int
 sequence(struct parse *p, cJSON *arr)
@@ -545,16 +628,28 @@ sequence(struct parse *p, cJSON *arr)
 	}
 }
 
+static int	mapping1(struct parse *, cJSON *, struct keyset *);
+
 /* The rest of a mapping, after its start event. */
 static int
 mapping(struct parse *p, cJSON *obj)
 {
+	struct keyset ks = { NULL, 0, 0 };
+	int r = mapping1(p, obj, &ks);
+
+	free(ks.k);
+	return r;
+}
+
+static int
+mapping1(struct parse *p, cJSON *obj, struct keyset *ks)
+{
 	yaml_event_t ev;
 	cJSON *key, *val;
 	char *text, buf[64];
-	size_t line;
+	size_t line, nkeys;
 
-	for (;;) {
+	for (nkeys = 0;; nkeys++) {
 		if (next(p, &ev) == -1)
 			return -1;
 		if (ev.type == YAML_MAPPING_END_EVENT) {
@@ -577,7 +672,7 @@ mapping(struct parse *p, cJSON *obj)
 		/* The key node is dropped unless an anchor holds it. */
 		if (p->nanchors == 0 || p->anchors[p->nanchors - 1].node != key)
 			cJSON_Delete(key);
-		if (cJSON_GetObjectItemCaseSensitive(obj, text) != NULL) {
+		if (!newkey(ks, obj, nkeys, text)) {
 			fail(p, line, "duplicate mapping key \"%s\"",
 			    shown(text, buf));
 			free(text);
@@ -594,6 +689,8 @@ mapping(struct parse *p, cJSON *obj)
 			return -1;
 		}
 		cJSON_AddItemToObject(obj, text, val);
+		if (ks->cap != 0)
+			keyset_add(ks, val->string);	/* the item's copy */
 		free(text);
 	}
 }
@@ -610,9 +707,11 @@ node(struct parse *p, yaml_event_t *ev, char **keytext)
 	cJSON *n;
 	const char *anchor = NULL;
 	size_t line = ev->start_mark.line, before = p->nodes;
-	int r;
+	size_t bbefore = p->bytes;
+	int r, reach = p->reach;
 	char buf[64];
 
+	p->reach = p->depth;	/* to learn the height of this node */
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
 		a = anchor_find(p, (const char *)ev->data.alias.anchor);
@@ -628,14 +727,24 @@ node(struct parse *p, yaml_event_t *ev, char **keytext)
 			}
 			*keytext = lb_xstrdup(a->text);
 		}
-		if (count(p, a->size, line) == -1)
+		if (count(p, a->size, a->bytes, line) == -1)
 			return NULL;
+		if (p->depth + a->height > MAXDEPTH) {
+			fail(p, line, "nesting too deep (more than %d levels)",
+			    MAXDEPTH);
+			return NULL;
+		}
+		if (p->depth + a->height > p->reach)
+			p->reach = p->depth + a->height;
 		n = copy(p, a->node, (int)line + 1);
 		line_put(p->y, n, (int)line + 1);
+		if (reach > p->reach)
+			p->reach = reach;
 		return n;
 	case YAML_SCALAR_EVENT:
 		anchor = (const char *)ev->data.scalar.anchor;
-		if (count(p, 1, line) == -1 || (n = scalar(p, ev)) == NULL)
+		if (count(p, 1, ev->data.scalar.length + 1, line) == -1 ||
+		    (n = scalar(p, ev)) == NULL)
 			return NULL;
 		if (keytext != NULL)
 			*keytext = lb_xstrdup((const char *)
@@ -652,7 +761,7 @@ node(struct parse *p, yaml_event_t *ev, char **keytext)
 			r = collection_tag(p, (const char *)
 			    ev->data.mapping_start.tag, "map", line);
 		}
-		if (r == -1 || count(p, 1, line) == -1)
+		if (r == -1 || count(p, 1, 0, line) == -1)
 			return NULL;
 		if (p->depth >= MAXDEPTH) {
 			fail(p, line, "nesting too deep (more than %d levels)",
@@ -660,6 +769,8 @@ node(struct parse *p, yaml_event_t *ev, char **keytext)
 			return NULL;
 		}
 		p->depth++;
+		if (p->depth > p->reach)
+			p->reach = p->depth;
 		if (ev->type == YAML_SEQUENCE_START_EVENT) {
 			n = cJSON_CreateArray();
 			r = sequence(p, n);
@@ -679,12 +790,18 @@ node(struct parse *p, yaml_event_t *ev, char **keytext)
 	}
 	if (n == NULL)
 		abort();	/* cJSON allocation failure */
-	made(p, n, line);
+	/* Keys are not nodes of the tree: no line unless an alias may copy */
+	if (keytext == NULL || anchor != NULL)
+		made(p, n, line);
 	if (anchor != NULL)
 		anchor_add(p, anchor, n, keytext ? *keytext :
 		    ev->type == YAML_SCALAR_EVENT ?
 		    (const char *)ev->data.scalar.value : NULL,
-		    p->nodes - before, keytext != NULL);
+		    p->nodes - before, p->bytes - bbefore,
+		    p->reach > p->depth ? p->reach - p->depth : 0,
+		    keytext != NULL);
+	if (reach > p->reach)
+		p->reach = reach;
 	return n;
 }
 

@@ -465,6 +465,99 @@ START_TEST(alias_bomb)
 }
 END_TEST
 
+START_TEST(text_bomb)
+{
+	size_t big = 1 << 20, i;
+	char *s, *p;
+	const char *m;
+
+	/* 1 MiB aliased 300 times: more text than the cap */
+	s = malloc(big + 4000);
+	p = s + sprintf(s, "a: &a \"");
+	memset(p, 'x', big);
+	p += big;
+	p += sprintf(p, "\"\nb: [");
+	for (i = 0; i < 300; i++)
+		p += sprintf(p, "*a,");
+	strcpy(p - 1, "]\n");
+	m = error(s);
+	free(s);
+	ck_assert_msg(strncmp(m, "t.yaml:2: too much text", 23) == 0,
+	    "%s", m);
+}
+END_TEST
+
+/* "a: &a [[..]]\nb: [[..*a..]]\n" with the given depths */
+static const char *
+aliased(int da, int db)
+{
+	static char s[8192];
+	char *p = s;
+	int i;
+
+	p += sprintf(p, "a: &a ");
+	for (i = 0; i < da; i++)
+		*p++ = '[';
+	for (i = 0; i < da; i++)
+		*p++ = ']';
+	p += sprintf(p, "\nb: ");
+	for (i = 0; i < db; i++)
+		*p++ = '[';
+	p += sprintf(p, "*a");
+	for (i = 0; i < db; i++)
+		*p++ = ']';
+	strcpy(p, "\n");
+	return s;
+}
+
+START_TEST(alias_depth)
+{
+	const char *m;
+
+	/* 300 levels copied under 300 more: too deep */
+	m = error(aliased(300, 300));
+	ck_assert_msg(strncmp(m, "t.yaml:2: nesting too deep", 26) == 0,
+	    "%s", m);
+	/* the root mapping is one level: 1 + 300 + 211 = 512 */
+	parse(aliased(300, 211));
+	m = error(aliased(300, 212));
+	ck_assert_msg(strstr(m, "nesting too deep") != NULL, "%s", m);
+	/* the same limit without aliases */
+	parse(aliased(511, 0));
+	m = error(aliased(512, 0));
+	ck_assert_msg(strncmp(m, "t.yaml:1: nesting too deep", 26) == 0,
+	    "%s", m);
+}
+END_TEST
+
+START_TEST(big_mapping)
+{
+	char *s, *p;
+	const char *m;
+	int i;
+
+	/* duplicate checks must not be quadratic */
+	s = malloc(200000 * 20);
+	p = s;
+	for (i = 0; i < 200000; i++)
+		p += sprintf(p, "k%d: %d\n", i, i);
+	parse(s);
+	ck_assert_int_eq(cJSON_GetArraySize(lb_yaml_doc(y, 0)), 200000);
+	ck_assert_int_eq(lb_yaml_line(y, cJSON_GetObjectItem(lb_yaml_doc(y,
+	    0), "k199999")), 200000);
+	sprintf(p, "k123456: dup\n");
+	m = error(s);
+	free(s);
+	ck_assert_str_eq(m, "t.yaml:200001: duplicate mapping key \"k123456\"");
+	/* a duplicate right after the index is built */
+	ck_assert_str_eq(error("{a0: 0, a1: 1, a2: 2, a3: 3, a4: 4, a5: 5,"
+	    " a6: 6, a7: 7, a8: 8, a9: 9, b0: 0, b1: 1, b2: 2, b3: 3, b4: 4,"
+	    " b5: 5, b6: 6, b7: 7, b8: 8, b9: 9, c0: 0, c1: 1, c2: 2, c3: 3,"
+	    " c4: 4, c5: 5, c6: 6, c7: 7, c8: 8, c9: 9, d0: 0, d1: 1, a0: x}"),
+	    "t.yaml:1: duplicate mapping key \"a0\"");
+}
+END_TEST
+
 START_TEST(deep_nesting)
 {
 	char s[4096];
@@ -650,6 +743,9 @@ suite(void)
 	tcase_add_test(t, keys);
 	tcase_add_test(t, alias_bomb);
 	tcase_add_test(t, deep_nesting);
+	tcase_add_test(t, text_bomb);
+	tcase_add_test(t, alias_depth);
+	tcase_add_test(t, big_mapping);
 	tcase_add_test(t, long_and_unicode_strings);
 	tcase_add_test(t, kubernetes_job);
 	tcase_add_test(t, load_file);
