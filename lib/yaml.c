@@ -19,9 +19,9 @@
 
 #include "lb.h"
 
-#define MAXNODES	1000000	/* nodes per stream, copies included */
-#define MAXBYTES	(256u << 20)	/* scalar and key bytes, copies included */
-#define MAXDEPTH	512	/* nesting of collections */
+#define MAXNODES	LB_YAML_MAXNODES /* nodes per stream, copies included */
+#define MAXBYTES	(256u << 20)	/* scalar and key bytes, copies too */
+#define MAXDEPTH	LB_YAML_MAXDEPTH /* nesting of collections */
 #define KEYINDEX	32	/* mappings this big index their keys */
 #define MAXINT		9007199254740992ULL	/* 2^53: exact in a double */
 #define TAGPFX		"tag:yaml.org,2002:"
