@@ -306,8 +306,9 @@ void	lb_aws_error(long status, const char *body, size_t len,
  * overflow are errors ("integer out of range"), not silently rounded.
  * An alias is a deep copy of its anchored node.  Merge keys ("<<") are
  * not part of YAML 1.2: "<<" is an ordinary key.  Mapping keys must be
- * scalars and are used as written (1: and '1': are the same key); a
- * duplicate key is an error.  A scalar holding a NUL byte is an error.
+ * scalars and are used as text, as written (1: and '1': are the same
+ * key; no range checks); a duplicate key is an error.  A scalar holding
+ * a NUL byte is an error.
  * Limits, copies included: 1e6 nodes, 256 MiB of text, 512 levels.
  */
 #define LB_YAML_MAXNODES	1000000

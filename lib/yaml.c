@@ -432,9 +432,12 @@ floatval(struct parse *p, const char *s, size_t line, double *out)
 	return 0;
 }
 
-/* Type a scalar by the core schema or its explicit tag. */
+/*
+ * Type a scalar by the core schema or its explicit tag.  A plain key
+ * out of a number's range is kept as text: keys are used as text.
+ */
 static cJSON *
-scalar(struct parse *p, const yaml_event_t *ev)
+scalar(struct parse *p, const yaml_event_t *ev, int iskey)
 {
 	const char *s = (const char *)ev->data.scalar.value;
 	const char *tag = (const char *)ev->data.scalar.tag;
@@ -501,16 +504,21 @@ scalar(struct parse *p, const yaml_event_t *ev)
 		return cJSON_CreateBool(b);
 	if (isint(s, &base, &digits)) {
 		if (intval(p, s, base, digits, line, &v) == -1)
-			return NULL;
+			goto range;
 		return cJSON_CreateNumber(v);
 	}
 	if (isspecial(s, &v))
 		return cJSON_CreateNumber(v);
 	if (isfloat(s)) {
 		if (floatval(p, s, line, &v) == -1)
-			return NULL;
+			goto range;
 		return cJSON_CreateNumber(v);
 	}
+	return cJSON_CreateString(s);
+range:
+	if (!iskey)
+		return NULL;
+	lb_err_clear(p->err);
 	return cJSON_CreateString(s);
 bad:
 	if (p->err->msg[0] == '\0')
@@ -744,7 +752,7 @@ node(struct parse *p, yaml_event_t *ev, char **keytext)
 	case YAML_SCALAR_EVENT:
 		anchor = (const char *)ev->data.scalar.anchor;
 		if (count(p, 1, ev->data.scalar.length + 1, line) == -1 ||
-		    (n = scalar(p, ev)) == NULL)
+		    (n = scalar(p, ev, keytext != NULL)) == NULL)
 			return NULL;
 		if (keytext != NULL)
 			*keytext = lb_xstrdup((const char *)

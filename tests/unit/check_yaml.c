@@ -431,6 +431,14 @@ START_TEST(keys)
 	    "\"caf\xc3\xa9\": e\n? \n: f\n"),
 	    "{\"1\":\"a\",\"true\":\"b\",\"~\":\"c\",\"0x10\":\"d\","
 	    "\"caf\xc3\xa9\":\"e\",\"\":\"f\"}");
+	/* keys are text: no range errors, but tags are checked */
+	ck_assert_str_eq(json("9007199254740993: a\n1e999: b\n"
+	    "&k 123456789012345678901234567890: c\nd: *k\n"),
+	    "{\"9007199254740993\":\"a\",\"1e999\":\"b\","
+	    "\"123456789012345678901234567890\":\"c\","
+	    "\"d\":\"123456789012345678901234567890\"}");
+	ck_assert_str_eq(error("!!int x: 1\n"),
+	    "t.yaml:1: not a valid !!int: x");
 	ck_assert_str_eq(error("a: 1\n? [1, 2]\n: x\n"),
 	    "t.yaml:2: mapping key is not a scalar");
 	ck_assert_str_eq(error("{a: 1}: x\n"),
