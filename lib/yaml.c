@@ -852,6 +852,10 @@ lb_yaml_parse(const char *text, size_t len, const char *name,
 
 	if (err == NULL)
 		err = &dummy;
+	if (text == NULL) {
+		text = "";
+		len = 0;
+	}
 	memset(&p, 0, sizeof(p));
 	p.y = lb_xmalloc(sizeof(*p.y));
 	memset(p.y, 0, sizeof(*p.y));

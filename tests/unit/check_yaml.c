@@ -282,6 +282,11 @@ START_TEST(empty_documents)
 	ck_assert_int_eq(lb_yaml_ndocs(y), 2);
 	ck_assert(cJSON_IsNull(lb_yaml_doc(y, 1)));
 	ck_assert_int_eq(lb_yaml_ndocs(NULL), 0);
+	lb_yaml_free(y);
+	y = lb_yaml_parse(NULL, 0, NULL, NULL);
+	ck_assert_ptr_nonnull(y);
+	ck_assert_int_eq(lb_yaml_ndocs(y), 0);
+	ck_assert_str_eq(lb_yaml_name(y), "-");
 	ck_assert_ptr_null(lb_yaml_doc(NULL, 0));
 }
 END_TEST
