@@ -338,4 +338,16 @@ int	lb_yaml_line(const struct lb_yaml *, const cJSON *);
 const char *lb_yaml_name(const struct lb_yaml *);
 void	lb_yaml_free(struct lb_yaml *);
 
+/* jsonpath.c: the JSONPath subset of Step Functions parameters */
+
+/*
+ * Evaluate a path ($, .name, ['name'], ["name"], [N]) on doc.  Returns the
+ * node (owned by doc), or NULL with err: LB_EUSAGE for a malformed path,
+ * LB_EFAIL when the path does not exist in doc.
+ */
+cJSON	*lb_jsonpath_get(const cJSON *doc, const char *path,
+	    struct lb_err *);
+/* Syntax check only. */
+int	lb_jsonpath_check(const char *path, struct lb_err *);
+
 #endif
