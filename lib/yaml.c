@@ -8,7 +8,6 @@
  * Merge keys ("<<") belong to YAML 1.1 only and are ordinary keys here.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -423,9 +422,13 @@ static int
 floatval(struct parse *p, const char *s, size_t line, double *out)
 {
 	char buf[64];
+	char *end;
 
-	errno = 0;
-	*out = strtod(s, NULL);
+	/* strtod follows LC_NUMERIC: a non-C locale would stop early */
+	*out = strtod(s, &end);
+	if (*end != '\0')
+		return fail(p, line, "cannot convert number in this "
+		    "locale: %s", shown(s, buf));
 	if (isinf(*out))
 		return fail(p, line, "number out of range: %s",
 		    shown(s, buf));
