@@ -671,7 +671,7 @@ findmissing(struct merge *m)
 	};
 	long long t, k, first = -1;
 	long i;
-	int w;
+	int w, wprob;
 	char *seen;
 
 	for (w = 0; w < m->opts->workers; w++) {
@@ -690,6 +690,7 @@ findmissing(struct merge *m)
 			r->nmissing++;
 		}
 	}
+	wprob = r->nmissing;
 	if ((t = m->opts->routes) <= 0)
 		return;
 	if (r->format == LB_RESULTS_LB1) {
@@ -725,7 +726,8 @@ findmissing(struct merge *m)
 		first = -1;
 	}
 	free(seen);
-	if (!peq(m->total_progress, pint(t)) && m->opts->workers == 0) {
+	/* the workers' own route counts should add up to the total */
+	if (!peq(m->total_progress, pint(t)) && wprob == 0) {
 		lb_buf_printf(&r->missing, "the files plan %g routes, not "
 		    "%lld\n", m->total_progress.d, t);
 		r->nmissing++;
