@@ -498,7 +498,7 @@ struct merge {
 	const struct lb_results_opts *opts;
 	cJSON			**data;		/* parsed files */
 	struct rec		*recs;
-	long			 nrecs;
+	long			 nrecs, caprecs;
 	struct pynum		 total_progress;
 	const cJSON		*sensors;	/* adopted list or NULL */
 	struct lb_err		*err;
@@ -572,8 +572,11 @@ gather(struct merge *m, const char *const *paths, int n)
 			if (!cJSON_IsString(id))
 				return merr(m, "%s: a route_id is not a string",
 				    paths[i]);
-			m->recs = lb_xrealloc(m->recs,
-			    sizeof(*m->recs) * (size_t)(m->nrecs + 1));
+			if (m->nrecs == m->caprecs) {
+				m->caprecs = m->caprecs ? m->caprecs * 2 : 64;
+				m->recs = lb_xrealloc(m->recs,
+				    sizeof(*m->recs) * (size_t)m->caprecs);
+			}
 			m->recs[m->nrecs].src = (cJSON *)rec;
 			m->recs[m->nrecs].id = id->valuestring;
 			m->recs[m->nrecs].seq = m->nrecs;
