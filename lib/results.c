@@ -622,7 +622,8 @@ sortkeys(struct merge *m)
 			return merr(m, "route id '%s' is not of the form "
 			    "%s", m->recs[i].id, lb2 ? "NAME_<int>_rep<int>" :
 			    "NAME_<int>");
-	qsort(m->recs, (size_t)m->nrecs, sizeof(*m->recs), reccmp);
+	if (m->nrecs > 0)
+		qsort(m->recs, (size_t)m->nrecs, sizeof(*m->recs), reccmp);
 	return 0;
 }
 

@@ -2,7 +2,8 @@
  * results.h: the CARLA Leaderboard results merge and the three EvalAI
  * files (results.json, stdout.txt, metadata.json), byte for byte like the
  * reference scripts (merge_statistics.py, generate_*.py), for
- * Leaderboard 2.0 and 1.0.  Never prints, never exits.
+ * Leaderboard 2.0 and 1.0.  Never prints, never exits.  Numbers are
+ * printed and read with snprintf/strtod, so LC_NUMERIC must stay "C".
  */
 #ifndef LB_RESULTS_H
 #define LB_RESULTS_H

@@ -220,6 +220,7 @@ START_TEST(merge_complete_and_missing_last)
 	struct lb_results_opts o = { LB_RESULTS_LB2, 0, 0 };
 	struct lb_results *r;
 	struct lb_err e;
+	char *p2;
 
 	mkdir_scratch();
 	worker("p1.json", 0, 2, 3);
@@ -231,7 +232,9 @@ START_TEST(merge_complete_and_missing_last)
 	lb_results_free(r);
 
 	/* the reference's blind spot: the last file missing */
-	unlink(lb_xasprintf("%s/p2.json", dir));
+	p2 = lb_xasprintf("%s/p2.json", dir);
+	unlink(p2);
+	free(p2);
 	r = merge(2, &o, &e);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(r->global, 1);
