@@ -1088,7 +1088,7 @@ global1(struct merge *m, cJSON *doc)
 	const cJSON *recs, *l, *r;
 	const char *entry = "Finished";
 	char buf[64];
-	int i, k, first = 1, ok = -1;
+	int i, k, first = 1, ok = -1;	/* first: no record yet */
 
 	list = newarr();
 	for (i = 0; i < m->r->nfiles; i++) {
@@ -1112,22 +1112,27 @@ global1(struct merge *m, cJSON *doc)
 				goto out;
 			sc[k] = padd(sc[k], v);
 		}
-		if (recnum(m, rec, "scores", "score_route", &sr) == -1 ||
-		    recnum(m, rec, "meta", "route_length", &rl) == -1)
+		/*
+		 * A sum of per-route rates over the routes that moved:
+		 * count / (score_route / 100 * route_length / 1000.0).
+		 */
+		first = 0;
+		if (recnum(m, rec, "scores", "score_route", &sr) == -1)
 			goto out;
-		/* score_route / 100 * route_length / 1000.0, at least 1 m */
-		pdiv(sr, pint(100), &kms);
-		kms = pmul(kms, rl);
-		pdiv(kms, pflt(1000.0), &kms);
-		if (0.001 > kms.d)
-			kms = pflt(0.001);
-		for (k = 0; k < 9; k++) {
+		for (k = 0; k < 9 && sr.d != 0; k++) {
+			if (recnum(m, rec, "meta", "route_length", &rl) == -1)
+				goto out;
+			pdiv(sr, pint(100), &kms);
+			kms = pmul(kms, rl);
+			pdiv(kms, pflt(1000.0), &kms);
 			if ((l = reclist(m, rec, infr1[k])) == NULL)
 				goto out;
-			pdiv(pint(cJSON_GetArraySize(l)), kms, &d);
-			inf[k] = first ? d : padd(inf[k], d);
+			if (pdiv(pint(cJSON_GetArraySize(l)), kms, &d) == -1) {
+				merr(m, "route of length 0: division by zero");
+				goto out;
+			}
+			inf[k] = padd(inf[k], d);
 		}
-		first = 0;
 		if (recnum(m, rec, "meta", "route_length", &v) == -1)
 			goto out;
 		len = padd(len, v);

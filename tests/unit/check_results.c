@@ -300,6 +300,51 @@ START_TEST(merge_aborts_like_reference)
 }
 END_TEST
 
+/* 1.0: routes that did not move add no infractions; rates are summed */
+START_TEST(lb1_rates)
+{
+	static const char rec[] = "{\"route_id\": \"RouteScenario_%d\", "
+	    "\"index\": %d, \"status\": \"Completed\", \"infractions\": "
+	    "{\"collisions_pedestrian\": [], \"collisions_vehicle\": [\"c\"], "
+	    "\"collisions_layout\": [], \"red_light\": [], "
+	    "\"stop_infraction\": [], \"outside_route_lanes\": [], "
+	    "\"route_dev\": [], \"route_timeout\": [], "
+	    "\"vehicle_blocked\": []}, \"scores\": {\"score_route\": %s, "
+	    "\"score_penalty\": 1.0, \"score_composed\": %s}, \"meta\": "
+	    "{\"route_length\": 500.0, \"duration_game\": 1.0, "
+	    "\"duration_system\": 2.0}}";
+	struct lb_results_opts o = { LB_RESULTS_LB1, 0, 0 };
+	struct lb_results *r;
+	struct lb_err e;
+	struct lb_buf b = { 0 };
+	const cJSON *g;
+
+	mkdir_scratch();
+	lb_buf_printf(&b, "{\"_checkpoint\": {\"records\": [");
+	lb_buf_printf(&b, rec, 0, 0, "0", "0");
+	lb_buf_puts(&b, ", ");
+	lb_buf_printf(&b, rec, 1, 1, "50.0", "50.0");
+	lb_buf_puts(&b, "], \"progress\": [2, 2]}, \"sensors\": "
+	    "[\"carla_gnss\"]}");
+	wfile("p1.json", b.p);
+	lb_buf_free(&b);
+	r = merge(1, &o, &e);
+	ck_assert_ptr_nonnull(r);
+	g = lb_json_path(r->doc, "_checkpoint.global_record");
+	/* 1 collision over 0.25 km from the route that moved only */
+	ck_assert_double_eq(lb_json_path(g,
+	    "infractions.collisions_vehicle")->valuedouble, 4.0);
+	ck_assert_str_eq(lb_json_str(g, "status"), "Failed");
+	ck_assert_int_eq(cJSON_GetArraySize(lb_json_path(g,
+	    "meta.exceptions")), 2);
+	ck_assert_str_eq(lb_json_str(r->doc, "entry_status"), "Finished");
+	ck_assert_str_eq(cJSON_GetArrayItem(lb_json_path(r->doc, "values"),
+	    4)->valuestring, "4.000");
+	lb_results_free(r);
+	rmscratch();
+}
+END_TEST
+
 START_TEST(generators_without_merged_file)
 {
 	struct lb_err e;
@@ -336,6 +381,7 @@ results_suite(void)
 	tcase_add_test(tc, merge_complete_and_missing_last);
 	tcase_add_test(tc, merge_truncated_is_not_there);
 	tcase_add_test(tc, merge_aborts_like_reference);
+	tcase_add_test(tc, lb1_rates);
 	tcase_add_test(tc, generators_without_merged_file);
 	suite_add_tcase(s, tc);
 	return s;
