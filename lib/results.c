@@ -19,6 +19,12 @@
 
 #define MAXFILE		(512L << 20)	/* a partial file larger is refused */
 
+/*
+ * math.pow(diff, 2) is libm's pow at run time; a constant 2 would let
+ * the compiler turn it into diff * diff, which can differ in the last bit.
+ */
+static volatile double two = 2;
+
 /* A Python number: int or float. */
 struct pynum {
 	int		isint;
@@ -914,7 +920,7 @@ global2(struct merge *m, cJSON *doc, cJSON *records)
 				if (recnum(m, rec, "scores", sk[k], &v) == -1)
 					goto fail;
 				d = psub(v, mean[k]);
-				sd[k] = padd(sd[k], pflt(d.d * d.d));
+				sd[k] = padd(sd[k], pflt(pow(d.d, two)));
 			}
 		for (k = 0; k < 3; k++) {
 			if (pdiv(sd[k], psub(N, pint(1)), &d) == -1) {
@@ -1159,7 +1165,7 @@ global1(struct merge *m, cJSON *doc)
 			for (k = 0; k < 3; k++) {
 				recnum(m, rec, "scores", sk[k], &v);
 				d = psub(v, sc[k]);
-				sd[k] = padd(sd[k], pflt(pow(d.d, 2)));
+				sd[k] = padd(sd[k], pflt(pow(d.d, two)));
 			}
 		for (k = 0; k < 3; k++) {
 			if (pdiv(sd[k], pflt(N.d - 1), &d) == -1) {
