@@ -638,7 +638,8 @@ static int
 checkids(struct merge *m)
 {
 	long i, j, lo, hi;
-	long long rep_num = 1, prev_rep = 0, prev_total = 0, total;
+	/* Python ints do not overflow; 128 bits hold any product here */
+	__int128 rep_num = 1, prev_rep = 0, prev_total = 0, total;
 	const char *prev_id = "";
 
 	for (i = 0; i < m->nrecs; i++) {
@@ -660,7 +661,7 @@ checkids(struct merge *m)
 	for (i = 0; i < m->nrecs; i++) {
 		if (m->recs[i].rep < prev_rep)
 			rep_num = prev_rep + 1;
-		total = m->recs[i].route * rep_num + m->recs[i].rep;
+		total = (__int128)m->recs[i].route * rep_num + m->recs[i].rep;
 		if (total - prev_total > 1)
 			return merr(m, "Stopping. Missing some data as the ids "
 			    "jumped from %s to %s", prev_id, m->recs[i].id);
