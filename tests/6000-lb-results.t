@@ -3,7 +3,7 @@
 # reference (expected counts, failed merges keep earlier outputs, partial
 # files being written) and bad input.
 . "${0%/*}/lib.sh"
-plan 88
+plan 90
 
 g=$data/golden
 outs="merged.json results.json stdout.txt metadata.json"
@@ -238,6 +238,37 @@ expect_grep "unicode: stdout shows the status as UTF-8" \
     'Status: Failed - Agent crashed é中🚗 $(rm -rf /)' uni/stdout.txt
 expect_grep "unicode: int 1000 and float 3 sums kept apart" \
     '"total_length": 1000,' uni/merged.json
+
+# numbers: 3000 random doubles and ints kept in an extra member come out
+# exactly as Python writes them (repr, exponents, -0.0, big ints)
+python3 - <<'EOF'
+import json, random, struct
+random.seed(7)
+v = []
+for i in range(3000):
+    k = i % 4
+    if k == 0:
+        x = struct.unpack("d", struct.pack("Q", random.getrandbits(64)))[0]
+        if x != x or x in (float("inf"), float("-inf")):
+            x = -0.0
+    elif k == 1:
+        x = random.uniform(-1, 1) * 10 ** random.randint(-25, 25)
+    elif k == 2:
+        x = round(random.uniform(0, 1e4), random.randint(0, 7))
+    else:
+        x = random.randint(-10 ** 30, 10 ** 30)
+    v.append(x)
+rec = {"route_id": "RouteScenario_0_rep0", "numbers": v}
+d = {"_checkpoint": {"records": [rec], "progress": [1, 2]},
+     "sensors": [], "values": [], "labels": []}
+json.dump(d, open("nums.json", "w"))
+EOF
+mkdir nums
+lb-results -o nums nums.json 2>err
+ok "numbers: exit 0" $?
+pydump nums/merged.json 0 >nums/py.json
+expect_same "numbers: every float and int as Python writes it" nums/py.json \
+    nums/merged.json
 
 # unknown sensor: generate_stdout raises, the others are written
 sed 's/carla_gnss/carla_sonar/' "uni/p \$(x) é.json" >uni/s.json
