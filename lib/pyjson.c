@@ -198,7 +198,8 @@ parse_string(struct parser *ps)
 			}
 			ps->p += 4;
 			/* a high surrogate followed by a low one pairs up */
-			if (c >= 0xd800 && c <= 0xdbff && ps->end - ps->p >= 6 &&
+			if (c >= 0xd800 && c <= 0xdbff &&
+			    ps->end - ps->p >= 6 &&
 			    ps->p[0] == '\\' && ps->p[1] == 'u' &&
 			    hex4(ps->p + 2, &lo) == 0 &&
 			    lo >= 0xdc00 && lo <= 0xdfff) {

@@ -17,7 +17,7 @@
 
 #include "results.h"
 
-#define MAXFILE		(512L << 20)	/* a partial file larger is refused */
+#define MAXFILE		(512L << 20)	/* larger partial files are refused */
 
 /*
  * math.pow(diff, 2) is libm's pow at run time; a constant 2 would let
@@ -384,7 +384,8 @@ pyfloat(const char *s, size_t n, double *out)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '_') {
 			if (i == 0 || i + 1 == n || s[i - 1] < '0' ||
-			    s[i - 1] > '9' || s[i + 1] < '0' || s[i + 1] > '9') {
+			    s[i - 1] > '9' || s[i + 1] < '0' ||
+			    s[i + 1] > '9') {
 				free(buf);
 				return -1;
 			}
@@ -484,7 +485,7 @@ struct rec {
 	cJSON		*src;		/* the input record */
 	const char	*id;
 	long long	 route, rep;
-	long		 seq;		/* gathering order, for a stable sort */
+	long		 seq;		/* gathering order: stable sort */
 };
 
 static int
@@ -1580,7 +1581,7 @@ fail:
 
 struct out {
 	const char	*name;
-	char		*data;		/* NULL: leave the file as it is */
+	char		*data;		/* NULL: leave the file be */
 	size_t		 len;
 	char		*path, *tmp;
 };
@@ -1685,7 +1686,8 @@ lb_results_write(const struct lb_results *r, const char *dir, int format,
 	    generr ? &(struct lb_err){ 0 } : &gerr)) == NULL)
 		generr = 1;
 	for (i = 0; i < 4; i++)
-		if (o[i].data != NULL && !same(o[i].path, o[i].data, o[i].len) &&
+		if (o[i].data != NULL &&
+		    !same(o[i].path, o[i].data, o[i].len) &&
 		    puttmp(&o[i], err) == -1)
 			goto out;
 	for (i = 0; i < 4; i++)

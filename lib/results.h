@@ -58,9 +58,9 @@ struct lb_results_file {
 };
 
 struct lb_results_opts {
-	int	 format;		/* LB_RESULTS_LB2 (0 too) or LB1 */
-	int	 workers;		/* expected workers, 0: not checked */
-	long	 routes;		/* expected routes, 0: not checked */
+	int	 format;	/* LB_RESULTS_LB2 (0 too) or LB1 */
+	int	 workers;	/* expected workers, 0: not checked */
+	long	 routes;	/* expected routes, 0: not checked */
 };
 
 struct lb_results {
@@ -70,8 +70,8 @@ struct lb_results {
 	char	*invalid;		/* why entry_status became Invalid */
 	int	 nfiles;
 	struct lb_results_file *files;	/* one per path, in order */
-	int	 nmissing;		/* problems against opts counts */
-	struct lb_buf missing;		/* one line per problem, '\n' ended */
+	int	 nmissing;		/* problems against opts */
+	struct lb_buf missing;		/* a line per problem */
 };
 
 /*
