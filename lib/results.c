@@ -17,7 +17,7 @@
 
 #include "results.h"
 
-#define MAXFILE		(512L << 20)	/* larger partial files are refused */
+#define MAXFILE	(512L << 20)	/* larger partial files are refused */
 
 /*
  * math.pow(diff, 2) is libm's pow at run time; a constant 2 would let
@@ -485,7 +485,7 @@ struct rec {
 	cJSON		*src;		/* the input record */
 	const char	*id;
 	long long	 route, rep;
-	long		 seq;		/* gathering order: stable sort */
+	long		 seq;		/* input order: stable sort */
 };
 
 static int

@@ -67,7 +67,7 @@ struct lb_results {
 	int	 format;
 	cJSON	*doc;			/* the merged document */
 	int	 global;		/* global statistics were computed */
-	char	*invalid;		/* why entry_status became Invalid */
+	char	*invalid;		/* why the entry is Invalid */
 	int	 nfiles;
 	struct lb_results_file *files;	/* one per path, in order */
 	int	 nmissing;		/* problems against opts */
