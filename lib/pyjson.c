@@ -706,6 +706,10 @@ lb_pyjson_str(struct lb_buf *b, const cJSON *it)
 		lb_buf_puts(b, "False");
 	else if (cJSON_IsNull(it) || it == NULL)
 		lb_buf_puts(b, "None");
+	else if (cJSON_IsNumber(it) && it->valuestring == NULL &&
+	    !isfinite(it->valuedouble))
+		lb_buf_puts(b, isnan(it->valuedouble) ? "nan" :
+		    it->valuedouble > 0 ? "inf" : "-inf");
 	else if (cJSON_IsNumber(it))
 		lb_pyjson_scalar(b, it);
 	else {

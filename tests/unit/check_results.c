@@ -65,6 +65,26 @@ START_TEST(float_repr)
 }
 END_TEST
 
+START_TEST(python_str)
+{
+	struct lb_buf b = { 0 };
+	struct lb_err e;
+	cJSON *j;
+
+	j = lb_pyjson_parse("[NaN, -Infinity, 1.0, 7, \"s\", true, null]", 41,
+	    &e);
+	ck_assert_ptr_nonnull(j);
+	lb_buf_add(&b, "", 0);
+	for (const cJSON *c = j->child; c != NULL; c = c->next) {
+		lb_pyjson_str(&b, c);
+		lb_buf_puts(&b, " ");
+	}
+	ck_assert_str_eq(b.p, "nan -inf 1.0 7 s True None ");
+	lb_buf_free(&b);
+	cJSON_Delete(j);
+}
+END_TEST
+
 START_TEST(python_round)
 {
 	/* exact binary values, ties to even */
@@ -376,6 +396,7 @@ results_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, float_repr);
+	tcase_add_test(tc, python_str);
 	tcase_add_test(tc, python_round);
 	tcase_add_test(tc, ints_stay_ints);
 	tcase_add_test(tc, ensure_ascii);
