@@ -53,7 +53,8 @@ expect_exit 'cp to an unknown bucket exits 1' 1 \
 expect_exit 'cp of a missing key exits 1' 1 \
     lb-s3 cp s3://bkt/missing got 2>err
 expect_grep 'says NoSuchKey' 'NoSuchKey' err
-[ ! -e got ] && [ -z "$(ls -a | grep lb-s3-)" ]
+set -- .got.lb-s3-*
+[ ! -e got ] && [ ! -e "$1" ]
 ok 'no file and no temporary left behind' $?
 
 # --- cp, small ---------------------------------------------------------------
