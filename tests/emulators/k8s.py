@@ -47,6 +47,7 @@ SCRIPTS = ("succeed", "fail", "fail-never", "fail-onfailure", "deadline",
 ANN_SCRIPT = "emu.lb/script"
 ANN_DURATION = "emu.lb/duration-ms"
 ANN_EXIT = "emu.lb/exit-code"
+ANN_GRACE = "emu.lb/grace-ms"
 
 # resource -> (group, version, kind, shortNames)
 RES = {
@@ -98,10 +99,10 @@ def dumps(o):
 
 def status_obj(code, reason, message, details=None):
     s = {"kind": "Status", "apiVersion": "v1", "metadata": {},
-         "status": "Failure", "message": message, "reason": reason,
-         "code": code}
+         "status": "Failure", "message": message, "reason": reason}
     if details is not None:
         s["details"] = details
+    s["code"] = code
     return s
 
 
@@ -1121,6 +1122,10 @@ class Emu:
         except ValueError:
             ec = 1
         rt = PodRT(pod, script, dur, ec, jrt.created == 0)
+        try:
+            rt.grace_ms = int(ann[ANN_GRACE]) if ANN_GRACE in ann else None
+        except ValueError:
+            rt.grace_ms = None
         jrt.created += 1
         jrt.pods.add(uid)
         self.prt[uid] = rt
@@ -1141,6 +1146,9 @@ class Emu:
         if grace is not None:
             g = grace
         g = min(float(g), self.grace_max)
+        if rt and getattr(rt, "grace_ms", None) is not None and \
+                grace is None:
+            g = rt.grace_ms / 1000.0
         md["deletionTimestamp"] = iso()
         md["deletionGracePeriodSeconds"] = int(g)
         if rt:
@@ -2259,6 +2267,8 @@ class Handler(BaseHTTPRequestHandler):
             if "dryRun" in opts:
                 opts["dryRun"] = [opts["dryRun"]]
         pol = opts.get("propagationPolicy")
+        self.auth_note = (self.auth_note + " " if self.auth_note else "") + \
+            "propagationPolicy=%s" % pol
         if pol is None and opts.get("orphanDependents") is not None:
             pol = "Orphan" if opts["orphanDependents"] else "Background"
         if pol not in (None, "Orphan", "Background", "Foreground"):
