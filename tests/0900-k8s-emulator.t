@@ -9,7 +9,7 @@ command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 # the pyenv shim is slow: find the interpreter once
 PY=$(python3 -c 'import sys; print(sys.executable)')
 $PY -c 'import botocore.auth' 2>/dev/null || skip_all "botocore missing"
-plan 100
+plan 110
 
 AKID=AKIDEMU0000000000001
 printf '%s\n' "$AKID:emu/secret+key0000000000000000000000" >ekscreds
@@ -453,6 +453,46 @@ py '[[p["status"]["phase"], p["status"]["containerStatuses"][0]["state"]["termin
 printf '%s\n' '[2, "BackoffLimitExceeded"]' '[["Failed", 7], ["Failed", 7]]' >want
 expect_same "two failed pods with exit code 7" want got
 
+# follow a log until the container instance ends
+cat >lf.json <<'EOF'
+{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"lf"},
+ "spec":{"template":{"spec":{"restartPolicy":"Never",
+ "containers":[{"name":"main","image":"local/f:1","command":["/bin/sh","-c","for i in 1 2 3; do echo line$i; sleep 0.2; done"]}]}}}}
+EOF
+api POST "$J" -d @lf.json >/dev/null
+wait_for sh -c "curl -s --cacert ca.crt -H 'Authorization: Bearer $TOK' '$URL$P?labelSelector=job-name%3Dlf' | grep -q '\"running\":\|\"terminated\":'"
+fpod=$(api GET "$P?labelSelector=job-name%3Dlf" | $PY -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["name"])')
+api GET "$P/$fpod/log?follow=true" --max-time 30 >fl
+printf '%s\n' line1 line2 line3 >want
+expect_same "follow=true streams every line and ends with the container" want fl
+
+# deleting a pod kills its processes; the Job replaces the pod
+cat >pk.json <<'EOF'
+{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"pk"},
+ "spec":{"template":{"spec":{"restartPolicy":"Never",
+ "containers":[{"name":"main","image":"local/s:1","command":["/bin/sh","-c","trap '' TERM; echo up; while :; do sleep 1; done"]}]}}}}
+EOF
+api POST "$J" -d @pk.json >/dev/null
+wait_for sh -c "curl -s --cacert ca.crt '$URL/_emu/info' | grep -q '\"processes\":\[[0-9]'"
+kpod=$(api GET "$P?labelSelector=job-name%3Dpk" | $PY -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["name"])')
+pgids=$(admin GET info | $PY -c 'import json,sys; print(" ".join(str(p) for p in json.load(sys.stdin)["processes"]))')
+api DELETE "$P/$kpod" >/dev/null
+expect_grep "DELETE pod: 200" '^200$' code
+left=0
+for g in $pgids; do
+	wait_for sh -c "! pgrep -g $g >/dev/null" || left=$((left + 1))
+done
+ok "a pod ignoring SIGTERM is killed after the grace period" $(( left != 0 || ${#pgids} == 0 ))
+wait_for sh -c "curl -s --cacert ca.crt -H 'Authorization: Bearer $TOK' '$URL$J/pk' | grep -q '\"failed\":1'"
+ok "the deleted pod counts as failed" $?
+api GET "$P/$kpod" >/dev/null
+expect_grep "the deleted pod is gone: 404" '^404$' code
+api DELETE "$J/pk?propagationPolicy=Background" >/dev/null
+admin POST fault '{"count":1,"mode":"drop-watch","path_regex":"/pods"}' >/dev/null
+curl -s --max-time 10 --cacert ca.crt -H "Authorization: Bearer $TOK" "$URL$P?watch=true" >dw 2>&1
+rc=$?
+ok "drop-watch: the stream is cut, not ended (curl exit $rc)" $(( rc == 0 || rc == 28 ))
+
 # --- kubectl interop
 KC="kubectl --kubeconfig kc --cache-dir $scratch/kcache --request-timeout=20s"
 cat >kj.yaml <<'EOF'
@@ -524,3 +564,14 @@ for g in $pgids; do
 done
 ok "SIGTERM killed the container processes ($pgids)" $(( left != 0 || ${#pgids} == 0 ))
 expect_nogrep "no Python traceback on stderr" 'Traceback' emu.err
+
+# --- plain http
+rm -f emu.out
+start_emu --http
+case $URL in http://127.0.0.1:*) r=0 ;; *) r=1 ;; esac
+ok "--http: the first line is an http URL" $r
+curl -s -o /dev/null -w '%{http_code}' "$URL$J" >code
+expect_grep "--http still needs a token" '^401$' code
+curl -s -H "Authorization: Bearer $TOK" "$URL$J" >hl.json
+expect_grep "--http with a token lists Jobs" '"kind":"JobList"' hl.json
+expect_nogrep "--http kubeconfig has no CA data" 'certificate-authority-data' kc

@@ -1499,6 +1499,9 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "k8s-emu"
     sys_version = ""
 
+    def version_string(self):
+        return "k8s-emu"
+
     def log_message(self, fmt, *args):
         if self.server.emu.a.verbose:
             log(fmt % args)
