@@ -9,7 +9,7 @@ command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 # the pyenv shim is slow: find the interpreter once
 PY=$(python3 -c 'import sys; print(sys.executable)')
 $PY -c 'import botocore.auth' 2>/dev/null || skip_all "botocore missing"
-plan 110
+plan 116
 
 AKID=AKIDEMU0000000000001
 printf '%s\n' "$AKID:emu/secret+key0000000000000000000000" >ekscreds
@@ -527,6 +527,35 @@ pgids=$(py '" ".join(str(p) for p in o["processes"])' info.json)
 alive=0
 for g in $pgids; do kill -0 "$g" 2>/dev/null && alive=$((alive + 1)); done
 ok "the sleeping container runs as a process ($alive)" $((alive == 0))
+cat >sj.yaml <<'EOF'
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: sj
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: "example.org/x:1"}]
+EOF
+$KC create -f sj.yaml --validate=false >/dev/null 2>&1
+wait_for jobcond sj Suspended
+ok "suspend: condition Suspended=True" $?
+api GET "$P?labelSelector=job-name%3Dsj" | grep -c '"name":"sj-' >got
+echo 0 >want
+expect_same "suspend: no pod" want got
+$KC patch job sj -p '{"spec":{"suspend":false}}' >kp 2>&1
+expect_grep "kubectl patch (strategic merge)" '^job.batch/sj patched$' kp
+wait_for jobcond sj Complete
+ok "resumed Job completes" $?
+$KC label job sj team=a-b >kp 2>&1
+$KC get job sj -o 'jsonpath={.metadata.labels.team} {.metadata.generation}{"\n"}' >got 2>&1
+echo "a-b 2" >want
+expect_same "kubectl label; generation moved with the spec" want got
+$KC patch job sj -p '{"spec":{"template":{"spec":{"restartPolicy":"OnFailure"}}}}' >kp 2>&1
+expect_grep "patching the template: immutable" 'spec.template: Invalid value: field is immutable' kp
+
 ( $KC get jobs -w >kw.out 2>&1; echo "rc=$?" >>kw.out ) &
 kwpid=$!
 wait_for grep -q '^kj ' kw.out

@@ -1291,6 +1291,20 @@ class Emu:
                       "lastTransitionTime": iso(now),
                       "reason": reason, "message": message})
 
+    def put_cond(self, job, ty, status, reason, message, now):
+        conds = job["status"].setdefault("conditions", [])
+        for c in conds:
+            if c["type"] == ty:
+                if c["status"] != status:
+                    c.update(status=status, reason=reason, message=message,
+                             lastProbeTime=iso(now),
+                             lastTransitionTime=iso(now))
+                return
+        conds.append({"type": ty, "status": status,
+                      "lastProbeTime": iso(now),
+                      "lastTransitionTime": iso(now),
+                      "reason": reason, "message": message})
+
     def has_cond(self, job, ty):
         return any(c["type"] == ty and c["status"] == "True"
                    for c in (job.get("status") or {}).get("conditions", []))
@@ -1325,7 +1339,25 @@ class Emu:
                 self.store.remove("jobs", md["namespace"], md["name"])
             return
         if spec.get("suspend"):
+            for p in pods:
+                rt = self.prt.get(p["metadata"]["uid"])
+                if rt and rt.phase not in ("Succeeded", "Failed"):
+                    self.delete_pod(p)
+            self.put_cond(job, "Suspended", "True", "JobSuspended",
+                          "Job suspended", now)
+            st.pop("active", None)
+            st["ready"] = 0
+            jrt.suspended = True
+            if hasattr(jrt, "t_start"):
+                del jrt.t_start
+            if dumps(st) != before:
+                self.store.put("jobs", job, "MODIFIED")
             return
+        if getattr(jrt, "suspended", False):
+            jrt.suspended = False
+            self.put_cond(job, "Suspended", "False", "JobResumed",
+                          "Job resumed", now)
+            st["startTime"] = iso(now)
         st.setdefault("startTime", iso(now))
         if not hasattr(jrt, "t_start"):
             jrt.t_start = now
@@ -1917,6 +1949,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(200, o)
             if m == "DELETE" and not sub:
                 return self.delete(res, ns, name)
+            if m == "PATCH" and not sub:
+                return self.patch(res, ns, name)
         raise ApiError(405, "MethodNotAllowed", "the server does not allow "
                        "this method on the requested resource")
 
@@ -2250,6 +2284,75 @@ class Handler(BaseHTTPRequestHandler):
                 "batch.kubernetes.io/controller-uid": uid}}
         default_pod_spec(tmpl.setdefault("spec", {}))
 
+    # -- patch
+    def patch(self, res, ns, name):
+        emu = self.server.emu
+        ct = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if ct not in ("application/merge-patch+json",
+                      "application/strategic-merge-patch+json",
+                      "application/json-patch+json"):
+            raise ApiError(415, "UnsupportedMediaType", "the body of the "
+                           "request was in an unknown format - accepted "
+                           "media types include: application/json-patch+"
+                           "json, application/merge-patch+json, application/"
+                           "strategic-merge-patch+json")
+        raw = self.body()
+        try:
+            patch = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise bad_request("error decoding patch: %s" % e)
+        with emu.lock:
+            o = emu.store.get(res, ns, name)
+            if o is None:
+                raise not_found(res, name)
+            new = copy.deepcopy(o)
+            try:
+                if ct == "application/json-patch+json":
+                    new = json_patch(new, patch)
+                else:
+                    if not isinstance(patch, dict):
+                        raise ValueError("patch is not an object")
+                    new = merge_patch(new, patch)
+            except (ValueError, KeyError, IndexError, TypeError) as e:
+                raise ApiError(422, "Invalid", "the server rejected our "
+                               "request due to an error in our request: %s"
+                               % e)
+            if not isinstance(new, dict) or \
+                    not isinstance(new.get("metadata"), dict):
+                raise ApiError(422, "Invalid", "metadata: Required value")
+            for k in ("name", "namespace", "uid", "creationTimestamp"):
+                if new["metadata"].get(k) != o["metadata"].get(k):
+                    raise ApiError(422, "Invalid", '%s "%s" is invalid: '
+                                   'metadata.%s: Invalid value: field is '
+                                   'immutable' % (RES[res][2], name, k))
+            if res == "jobs":
+                for k in ("template", "selector", "completionMode"):
+                    if new.get("spec", {}).get(k) != o["spec"].get(k):
+                        raise ApiError(
+                            422, "Invalid", 'Job.batch "%s" is invalid: '
+                            'spec.%s: Invalid value: field is immutable'
+                            % (name, k), {"name": name, "group": "batch",
+                                          "kind": "Job", "causes": [{
+                                              "reason": "FieldValueInvalid",
+                                              "message": "Invalid value: "
+                                              "field is immutable",
+                                              "field": "spec." + k}]})
+                new["status"] = o["status"]
+                if new["spec"] != o["spec"]:
+                    new["metadata"]["generation"] = \
+                        o["metadata"].get("generation", 1) + 1
+            if res == "pods":
+                new["spec"] = o["spec"]
+                new["status"] = o["status"]
+            new["metadata"]["resourceVersion"] = \
+                o["metadata"]["resourceVersion"]
+            if new == o:
+                return self.send_json(200, o)
+            o.clear()
+            o.update(new)
+            emu.store.put(res, o, "MODIFIED")
+            return self.send_json(200, o)
+
     # -- delete
     def delete(self, res, ns, name):
         emu = self.server.emu
@@ -2461,6 +2564,64 @@ class Handler(BaseHTTPRequestHandler):
             elif done:
                 break
         self.end_chunked()
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch (also used for strategic merge)."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        else:
+            target[k] = merge_patch(target.get(k), v)
+    return target
+
+
+def json_patch(doc, ops):
+    """RFC 6902 JSON patch: add, replace, remove, test."""
+    if not isinstance(ops, list):
+        raise ValueError("json patch is not a list")
+    for op in ops:
+        path = op["path"]
+        parts = [p.replace("~1", "/").replace("~0", "~")
+                 for p in path.split("/")[1:]]
+        if not parts:
+            raise ValueError("empty path")
+        parent = doc
+        for p in parts[:-1]:
+            parent = parent[int(p)] if isinstance(parent, list) else \
+                parent[p]
+        last = parts[-1]
+        kind = op["op"]
+        if isinstance(parent, list):
+            idx = len(parent) if last == "-" else int(last)
+            if kind == "add":
+                parent.insert(idx, op["value"])
+            elif kind == "replace":
+                parent[idx] = op["value"]
+            elif kind == "remove":
+                del parent[idx]
+            elif kind == "test":
+                if parent[idx] != op["value"]:
+                    raise ValueError("test failed at %s" % path)
+            else:
+                raise ValueError("unsupported op %s" % kind)
+        else:
+            if kind in ("add", "replace"):
+                if kind == "replace" and last not in parent:
+                    raise KeyError(path)
+                parent[last] = op["value"]
+            elif kind == "remove":
+                del parent[last]
+            elif kind == "test":
+                if parent.get(last) != op["value"]:
+                    raise ValueError("test failed at %s" % path)
+            else:
+                raise ValueError("unsupported op %s" % kind)
+    return doc
 
 
 def discovery(core):
