@@ -9,7 +9,7 @@ command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 # the pyenv shim is slow: find the interpreter once
 PY=$(python3 -c 'import sys; print(sys.executable)')
 $PY -c 'import botocore.auth' 2>/dev/null || skip_all "botocore missing"
-plan 116
+plan 120
 
 AKID=AKIDEMU0000000000001
 printf '%s\n' "$AKID:emu/secret+key0000000000000000000000" >ekscreds
@@ -144,6 +144,70 @@ hostile='$(touch pwned);`id`;"\\ ünï'
 api GET "$J?labelSelector=$($PY -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' "job-name=$hostile")" >hl.out
 expect_grep "hostile label selector is answered" '^[24]00$' code
 [ ! -e pwned ]; ok "no shell ran the selector" $?
+
+# hostile bodies: wrong types everywhere, huge and odd values; never a 500
+$PY - "$URL" "$TOK" >fuzz.out 2>&1 <<'EOF'
+import copy, json, random, ssl, sys, urllib.request, urllib.error
+url, tok = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile="ca.crt")
+base = {"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "fz", "labels": {"a": "b"}},
+        "spec": {"backoffLimit": 1, "template": {"metadata": {"labels": {}},
+                 "spec": {"restartPolicy": "Never",
+                          "volumes": [{"name": "v", "emptyDir": {}}],
+                          "containers": [{"name": "c", "image": "i:1",
+                                          "command": ["x"], "env": [
+                                              {"name": "E", "value": "v"}],
+                                          "volumeMounts": [{"name": "v",
+                                              "mountPath": "/v"}]}]}}}}
+paths = []
+def walk(o, p):
+    paths.append(p)
+    if isinstance(o, dict):
+        for k, v in o.items():
+            walk(v, p + [k])
+    elif isinstance(o, list):
+        for i, v in enumerate(o):
+            walk(v, p + [i])
+walk(base, [])
+odd = [None, 7, -1, 2**40, 1.5, True, "", "x" * 300, [], {}, [1, "a"],
+       {"k": [None]}, "$(touch pwned)", "\u00fc\u0000\ud7ff"]
+random.seed(4)
+codes = {}
+bodies = [b"", b"{", b"[]", b"null", b'"str"', b"{}" * 3, b"\xff\xfe",
+          b'{"metadata":' * 200, json.dumps(base).encode() * 2,
+          json.dumps(dict(base, metadata={"name": "x" * 100000})).encode()]
+for p in paths[1:]:
+    for v in random.sample(odd, 4):
+        j = copy.deepcopy(base)
+        o = j
+        for k in p[:-1]:
+            o = o[k]
+        o[p[-1]] = v
+        bodies.append(json.dumps(j).encode())
+for i, b in enumerate(bodies):
+    req = urllib.request.Request(url + "/apis/batch/v1/namespaces/default/jobs?dryRun=All",
+        data=b, method="POST", headers={"Authorization": "Bearer " + tok,
+                                        "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+            c = r.status
+    except urllib.error.HTTPError as e:
+        c = e.code
+        st = json.loads(e.read())
+        assert st["kind"] == "Status" and st["code"] == c, st
+    codes[c] = codes.get(c, 0) + 1
+    if c >= 500:
+        print("500 for body", b[:300])
+print(len(bodies), "bodies", sorted(codes.items()))
+EOF
+rc=$?
+sed 's/^/# /' fuzz.out
+ok "hostile Job bodies get 201/400/422 Status answers, never 5xx" $(( rc != 0 ))
+expect_nogrep "no 500 in the hostile run" '^500 for body' fuzz.out
+[ ! -e pwned ]; ok "nothing ran from a hostile body" $?
+api GET /version >/dev/null
+expect_grep "the server still answers" '^200$' code
 
 wait_for jobcond j1 Complete
 ok "j1 completes" $?

@@ -421,6 +421,87 @@ def label_value_errs(field, v):
     return errs
 
 
+GO_TYPES = {dict: "object", list: "array", str: "string", bool: "bool",
+            int: "number", float: "number", type(None): "null"}
+
+
+def check_types(job):
+    """Reject wrong-typed members the way the Go decoder does (400)."""
+    def bad(v, field, want):
+        raise bad_request('Job in version "v1" cannot be handled as a Job: '
+                          'json: cannot unmarshal %s into Go struct field '
+                          '%s of type %s' % (GO_TYPES.get(type(v), "value"),
+                                             field, want))
+
+    def want(o, key, typ, field):
+        if not isinstance(o, dict) or key not in o or o[key] is None:
+            return None
+        v = o[key]
+        ok = isinstance(v, typ) and not (typ is int and isinstance(v, bool))
+        if not ok:
+            bad(v, field, {dict: "map", list: "slice", str: "string",
+                           int: "int32", bool: "bool"}[typ])
+        return v
+
+    def strmap(o, key, field):
+        m = want(o, key, dict, field)
+        for v in (m or {}).values():
+            if not isinstance(v, str):
+                bad(v, field, "string")
+
+    md = want(job, "metadata", dict, "Job.metadata") or {}
+    for k in ("name", "generateName", "namespace"):
+        want(md, k, str, "ObjectMeta.metadata." + k)
+    strmap(md, "labels", "ObjectMeta.metadata.labels")
+    strmap(md, "annotations", "ObjectMeta.metadata.annotations")
+    spec = want(job, "spec", dict, "Job.spec") or {}
+    for k in ("parallelism", "completions", "backoffLimit",
+              "activeDeadlineSeconds", "ttlSecondsAfterFinished"):
+        want(spec, k, int, "JobSpec.spec." + k)
+    for k in ("suspend", "manualSelector"):
+        want(spec, k, bool, "JobSpec.spec." + k)
+    t = want(spec, "template", dict, "JobSpec.spec.template") or {}
+    tm = want(t, "metadata", dict, "PodTemplateSpec.spec.template."
+              "metadata") or {}
+    strmap(tm, "labels", "ObjectMeta.spec.template.metadata.labels")
+    strmap(tm, "annotations", "ObjectMeta.spec.template.metadata."
+           "annotations")
+    ps = want(t, "spec", dict, "PodTemplateSpec.spec.template.spec") or {}
+    want(ps, "restartPolicy", str, "PodSpec.spec.template.spec."
+         "restartPolicy")
+    strmap(ps, "nodeSelector", "PodSpec.spec.template.spec.nodeSelector")
+    for v in want(ps, "volumes", list, "PodSpec.spec.template.spec."
+                  "volumes") or []:
+        if not isinstance(v, dict):
+            bad(v, "PodSpec.spec.template.spec.volumes", "v1.Volume")
+        want(v, "name", str, "Volume.spec.template.spec.volumes.name")
+    for where in ("initContainers", "containers"):
+        f = "PodSpec.spec.template.spec." + where
+        for c in want(ps, where, list, f) or []:
+            if not isinstance(c, dict):
+                bad(c, f, "v1.Container")
+            for k in ("name", "image", "workingDir"):
+                want(c, k, str, "Container.%s.%s" % (f[8:], k))
+            for k in ("command", "args"):
+                for x in want(c, k, list, "Container.%s.%s" % (f[8:], k)) \
+                        or []:
+                    if not isinstance(x, str):
+                        bad(x, "Container.%s.%s" % (f[8:], k), "string")
+            for e in want(c, "env", list, "Container.%s.env" % f[8:]) or []:
+                if not isinstance(e, dict):
+                    bad(e, "Container.%s.env" % f[8:], "v1.EnvVar")
+                want(e, "name", str, "EnvVar.%s.env.name" % f[8:])
+                want(e, "value", str, "EnvVar.%s.env.value" % f[8:])
+                want(e, "valueFrom", dict, "EnvVar.%s.env.valueFrom"
+                     % f[8:])
+            for m in want(c, "volumeMounts", list, "Container.%s."
+                          "volumeMounts" % f[8:]) or []:
+                if not isinstance(m, dict):
+                    bad(m, "Container.volumeMounts", "v1.VolumeMount")
+                want(m, "name", str, "VolumeMount.name")
+                want(m, "mountPath", str, "VolumeMount.mountPath")
+
+
 def validate_job(job, name):
     errs = []
     md = job.get("metadata") or {}
@@ -2127,6 +2208,24 @@ class Handler(BaseHTTPRequestHandler):
             raise bad_request('%s in version "v1" cannot be handled as a %s: '
                               'metadata is not an object'
                               % (RES[res][2], RES[res][2]))
+        if res == "jobs":
+            check_types(o)
+        for k in ("name", "generateName", "namespace"):
+            if md.get(k) is not None and not isinstance(md[k], str):
+                raise bad_request('%s in version "v1" cannot be handled as '
+                                  'a %s: json: cannot unmarshal %s into Go '
+                                  'struct field ObjectMeta.metadata.%s of '
+                                  'type string' % (RES[res][2], RES[res][2],
+                                                   GO_TYPES.get(type(md[k]),
+                                                                "value"), k))
+        if res in ("secrets", "configmaps"):
+            for k in ("data", "stringData"):
+                d = o.get(k)
+                if d is not None and (not isinstance(d, dict) or not all(
+                        isinstance(v, str) for v in d.values())):
+                    raise bad_request('%s in version "v1" cannot be handled '
+                                      'as a %s: %s must be a map of strings'
+                                      % (RES[res][2], RES[res][2], k))
         if md.get("namespace") not in (None, "", ns):
             raise bad_request("the namespace of the provided object does not "
                               "match the namespace sent on the request")
@@ -2209,6 +2308,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(201, o)
 
     def prepare_job(self, o, ns, name):
+        check_types(o)
         if o.get("kind") not in (None, "Job") or \
                 o.get("apiVersion") not in (None, "batch/v1"):
             raise bad_request('the API version in the data (%s) does not '
