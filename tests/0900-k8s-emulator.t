@@ -9,7 +9,7 @@ command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 # the pyenv shim is slow: find the interpreter once
 PY=$(python3 -c 'import sys; print(sys.executable)')
 $PY -c 'import botocore.auth' 2>/dev/null || skip_all "botocore missing"
-plan 120
+plan 123
 
 AKID=AKIDEMU0000000000001
 printf '%s\n' "$AKID:emu/secret+key0000000000000000000000" >ekscreds
@@ -250,10 +250,12 @@ api GET "$J?watch=true&fieldSelector=metadata.name%3Dj2&resourceVersion=$rv&allo
 expect_grep "watch ends at timeoutSeconds with a BOOKMARK" '^{"type":"BOOKMARK","object":{"kind":"Job","apiVersion":"batch/v1","metadata":{"resourceVersion":"[0-9]*"}}}$' w1
 api GET "$J?watch=true&fieldSelector=metadata.name%3Dj2&timeoutSeconds=1" >w2
 expect_grep "watch without RV starts with a synthetic ADDED" '^{"type":"ADDED","object":{"apiVersion":"batch/v1","kind":"Job","metadata":{.*"name":"j2"' w2
-( api GET "$J?watch=true&labelSelector=job-name%3Dj3&resourceVersion=$rv&timeoutSeconds=20" >w3 ) &
+curl -s --cacert ca.crt -H "Authorization: Bearer $TOK" -o w3 \
+    "$URL$J?watch=true&labelSelector=job-name%3Dj3&resourceVersion=$rv&timeoutSeconds=60" &
 wpid=$!
-sleep 0.3
 api DELETE "$J/j3" -d '{"propagationPolicy":"Background"}' >bg.json
+wait_for sh -c "curl -s --cacert ca.crt '$URL/_emu/info' | grep -q '\"watches\":1,'"
+admin POST watches/close >/dev/null
 wait $wpid 2>/dev/null
 expect_grep "Background delete: DELETED event on the watch" '^{"type":"DELETED","object":{.*"name":"j3"' w3
 py 'o["status"]+" "+o["details"]["kind"]+" "+str(o["code"])' bg.json >got
@@ -269,7 +271,25 @@ admin POST config '{"gone_mode":"http"}' >/dev/null
 api GET "$J?watch=true&resourceVersion=$rv&timeoutSeconds=5" >g2
 expect_grep "compacted RV, http form: HTTP 410" '^410$' code
 expect_grep "HTTP 410 body is an Expired Status" '"reason":"Expired","code":410' g2
-admin POST config '{"gone_mode":"event"}' >/dev/null
+admin POST config '{"gone_reason":"Gone"}' >/dev/null
+api GET "$J?watch=true&resourceVersion=$rv&timeoutSeconds=5" >g3
+expect_grep "gone_reason Gone: older servers' reason" '"reason":"Gone","code":410' g3
+admin POST config '{"gone_mode":"event","gone_reason":"Expired"}' >/dev/null
+# a pod watch by label sees the pods of a new Job through to Succeeded
+prv=$(api GET "$P" | $PY -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+curl -s --cacert ca.crt -H "Authorization: Bearer $TOK" -o pw.out \
+    "$URL$P?watch=true&labelSelector=job-name%3Dpw&resourceVersion=$prv&timeoutSeconds=60" &
+pwpid=$!
+wait_for sh -c "curl -s --cacert ca.crt '$URL/_emu/info' | grep -q '\"watches\":1,'"
+job pw succeed Never >pw.json
+api POST "$J" -d @pw.json >/dev/null
+wait_for jobcond pw Complete
+admin POST watches/close >/dev/null
+wait $pwpid
+cut -c1-60 pw.out | sed 's/{"type":"\([A-Z]*\)".*/\1/' | uniq >got
+printf '%s\n' ADDED MODIFIED >want
+expect_same "pod watch: ADDED, then MODIFIED events" want got
+expect_grep "pod watch reached Succeeded" '"phase":"Succeeded"' pw.out
 
 # --- delete policies
 api DELETE "$J/j4" >orph.json

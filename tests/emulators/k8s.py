@@ -1114,6 +1114,7 @@ class Emu:
         self.lock = self.store.lock
         self.conditions = a.conditions
         self.gone_mode = a.gone_mode
+        self.gone_reason = a.gone_reason
         self.tokens = set()
         self.eks_creds = {}
         self.eks_cluster = a.eks_cluster
@@ -1125,6 +1126,7 @@ class Emu:
         self.faults = []
         self.reqlog = collections.deque(maxlen=10000)
         self.watch_gen = 0
+        self.open_watches = 0
         self.stopping = False
         self.sandbox = not a.no_sandbox
         self.bwrap = a.bwrap
@@ -1257,7 +1259,8 @@ class Emu:
                         c.finish(now, 143)
                     else:
                         c.state = {"terminated": {
-                            "exitCode": 137, "reason": "ContainerStatusUnknown",
+                            "exitCode": 137,
+                            "reason": "ContainerStatusUnknown",
                             "finishedAt": iso(now)}}
             rt.phase = "Failed"
         render_pod_status(pod, rt)
@@ -1853,6 +1856,7 @@ class Handler(BaseHTTPRequestHandler):
                     "resourceVersion": str(emu.store.rv),
                     "compacted": str(emu.store.compacted),
                     "processes": sorted(emu.procs),
+                    "watches": emu.open_watches,
                     "state_dir": emu.state_dir})
         if parts == ["requests"]:
             with emu.lock:
@@ -1910,6 +1914,8 @@ class Handler(BaseHTTPRequestHandler):
                     emu.conditions = c["conditions"]
                 if c.get("gone_mode") in ("event", "http"):
                     emu.gone_mode = c["gone_mode"]
+                if c.get("gone_reason") in ("Expired", "Gone"):
+                    emu.gone_reason = c["gone_reason"]
                 if "history" in c:
                     emu.store.history = max(1, int(c["history"]))
                 if "eks_clock_offset_s" in c:
@@ -2120,7 +2126,7 @@ class Handler(BaseHTTPRequestHandler):
         with emu.lock:
             gone = since is not None and since < emu.store.compacted
             if gone and emu.gone_mode == "http":
-                raise ApiError(410, "Expired",
+                raise ApiError(410, emu.gone_reason,
                                "too old resource version: %d (%d)" % (
                                    since, emu.store.compacted + 1))
             initial = []
@@ -2130,12 +2136,23 @@ class Handler(BaseHTTPRequestHandler):
                         initial.append(dumps({"type": "ADDED", "object": o}))
                 since = emu.store.rv
             gen = emu.watch_gen
+            emu.open_watches += 1
+        try:
+            self.watch_stream(res, match, since, gone, initial, gen, fault,
+                              bookmarks, tmo)
+        finally:
+            with emu.lock:
+                emu.open_watches -= 1
+
+    def watch_stream(self, res, match, since, gone, initial, gen, fault,
+                     bookmarks, tmo):
+        emu = self.server.emu
         self.close_connection = True
         self.start_chunked("application/json")
         if gone:
             self.chunk((dumps({"type": "ERROR", "object": status_obj(
-                410, "Expired", "too old resource version: %d (%d)" % (
-                    since, emu.store.compacted + 1))}) + "\n").encode())
+                410, emu.gone_reason, "too old resource version: %d (%d)"
+                % (since, emu.store.compacted + 1))}) + "\n").encode())
             self.end_chunked()
             return
         for ev in initial:
@@ -2154,14 +2171,16 @@ class Handler(BaseHTTPRequestHandler):
         deadline = time.time() + tmo
         next_bm = time.time() + emu.bookmark_interval
         last = since
+        closing = False
         while True:
             out = []
             with emu.lock:
-                if emu.stopping or gen != emu.watch_gen:
-                    break
+                # on close, still send what happened before it
+                closing = emu.stopping or gen != emu.watch_gen
                 if last < emu.store.compacted:
                     out.append(dumps({"type": "ERROR", "object": status_obj(
-                        410, "Expired", "too old resource version: %d (%d)"
+                        410, emu.gone_reason,
+                        "too old resource version: %d (%d)"
                         % (last, emu.store.compacted + 1))}))
                     last = None
                 else:
@@ -2173,22 +2192,22 @@ class Handler(BaseHTTPRequestHandler):
                     if emu.store.events:
                         last = max(last, emu.store.events[-1][0])
                 now = time.time()
-                if not out:
+                if not out and not closing:
                     if now >= deadline:
                         break
                     emu.store.cv.wait(min(0.5, max(deadline - now, 0.01),
                                           max(next_bm - now, 0.01)))
-                if bookmarks and (time.time() >= next_bm or
-                                  time.time() >= deadline) and last:
+                if bookmarks and not closing and last and \
+                        (time.time() >= next_bm or time.time() >= deadline):
                     out.append(dumps({"type": "BOOKMARK", "object": {
                         "kind": kind, "apiVersion": (g + "/" + v) if g else v,
-                        "metadata": {"resourceVersion": str(emu.store.rv)}}}))
+                        "metadata": {"resourceVersion": str(last)}}}))
                     next_bm = time.time() + emu.bookmark_interval
                     if time.time() >= deadline:
                         deadline = 0
             if out:
                 self.chunk(("\n".join(out) + "\n").encode())
-            if last is None or deadline == 0:
+            if closing or last is None or deadline == 0:
                 break
         self.end_chunked()
 
@@ -2864,6 +2883,8 @@ def main():
     ap.add_argument("--k8s-version", default="1.31")
     ap.add_argument("--gone-mode", choices=("event", "http"),
                     default="event")
+    ap.add_argument("--gone-reason", choices=("Expired", "Gone"),
+                    default="Expired")
     ap.add_argument("--history", type=int, default=10000)
     ap.add_argument("--watch-timeout", type=float, default=1800.0)
     ap.add_argument("--bookmark-interval", type=float, default=60.0)
