@@ -9,7 +9,7 @@ command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 # the pyenv shim is slow: find the interpreter once
 PY=$(python3 -c 'import sys; print(sys.executable)')
 $PY -c 'import botocore.auth' 2>/dev/null || skip_all "botocore missing"
-plan 123
+plan 126
 
 AKID=AKIDEMU0000000000001
 printf '%s\n' "$AKID:emu/secret+key0000000000000000000000" >ekscreds
@@ -457,6 +457,9 @@ expect_grep "fault 429 with Retry-After" '^Retry-After: 2' f1
 expect_grep "fault 429 body is TooManyRequests" '"reason":"TooManyRequests","details":{"retryAfterSeconds":2}' f1
 api GET "$J/j1" >/dev/null
 expect_grep "fault count spent: next request 200" '^200$' code
+admin POST fault '{"count":1,"status":403,"method":"POST","path_regex":"/jobs"}' >/dev/null
+api POST "$J" -d @j1.json >f403
+expect_grep "fault 403 has the RBAC wording" '"message":"jobs.batch is forbidden: User \\"emu-user\\" cannot create resource \\"jobs\\" in API group \\"batch\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"group":"batch","kind":"jobs"},"code":403' f403
 admin POST fault '{"count":1,"mode":"reset","path_regex":"/jobs/j1$"}' >/dev/null
 curl -s --cacert ca.crt -H "Authorization: Bearer $TOK" "$URL$J/j1" >/dev/null 2>&1
 rc=$?
@@ -502,6 +505,11 @@ expect_grep "unknown container: 400" 'container nope is not valid for pod' nl
 api GET "$P/$lpod/log?container=reader&timestamps=true&tailLines=1" >tl
 expect_grep "timestamps and tailLines" '^20[0-9-]*T[0-9:]*\.[0-9]\{9\}Z from-init$' tl
 ok "tailLines=1 gives one line" $(( $(wc -l <tl) != 1 ))
+api GET "$P/$lpod/log?container=reader&limitBytes=4" >lb4
+printf 's3cr' >want
+expect_same "limitBytes=4 cuts the log" want lb4
+api GET "$P/$lpod/log?container=reader&sinceTime=2999-01-01T00:00:00Z" >st
+ok "sinceTime in the future: empty log" $(( $(wc -c <st) != 0 ))
 
 cat >lr.json <<EOF
 {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"lr"},

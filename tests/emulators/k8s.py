@@ -1796,6 +1796,30 @@ class Handler(BaseHTTPRequestHandler):
             code, "Internal error occurred: injected fault")
         hdr = []
         det = None
+        if code == 403 and not f.get("message"):
+            verb = {"GET": "get", "POST": "create", "DELETE": "delete",
+                    "PATCH": "patch", "PUT": "update"}.get(self.command,
+                                                           "get")
+            m = re.match(r"/apis?/(?:(batch)/)?v1/(?:namespaces/([^/]+)/)?"
+                         r"([a-z]+)(?:/([^/?]+))?(?:/([a-z]+))?",
+                         self.path)
+            if m:
+                grp, ns, res, name, sub = m.groups()
+                if res == "namespaces":
+                    res = None
+                if not name and verb == "get":
+                    verb = "watch" if self.q.get("watch") in ("true", "1") \
+                        else "list"
+                res = (res or "") + ("/" + sub if sub else "")
+                msg = ('%s%s is forbidden: User "emu-user" cannot %s '
+                       'resource "%s" in API group "%s"%s' % (
+                           res, "." + grp if grp else "",
+                           verb, res, grp or "",
+                           ' in the namespace "%s"' % ns if ns else
+                           " at the cluster scope"))
+                det = {"group": grp, "kind": res} if grp else {"kind": res}
+                if name:
+                    det["name"] = name
         if code in (429, 503) and f.get("retry_after") is not None:
             hdr.append(("Retry-After", str(f["retry_after"])))
             det = {"retryAfterSeconds": int(f["retry_after"])}
