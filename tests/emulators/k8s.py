@@ -1003,6 +1003,12 @@ class Kubelet:
             c.proc = p
             self.emu.procs[p.pid] = p
             c.start(time.time(), self.emu)
+        if self.stop.is_set():
+            # the pod was deleted while this container was starting
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
         self.update()
         for line in iter(p.stdout.readline, b""):
             with self.lock:
