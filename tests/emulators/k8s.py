@@ -917,7 +917,13 @@ class Kubelet:
         for m in c.get("volumeMounts") or []:
             v = vols.get(m.get("name"))
             if v and v[0] and m.get("mountPath"):
-                mounts.append((v[0], m["mountPath"],
+                host = v[0]
+                sub = str(m.get("subPath") or "").strip("/")
+                if sub and ".." not in sub.split("/"):
+                    # as the kubelet: the sub-directory is made on first use
+                    host = os.path.join(v[0], sub)
+                    os.makedirs(host, exist_ok=True)
+                mounts.append((host, m["mountPath"],
                                v[1] or bool(m.get("readOnly"))))
         if not self.emu.sandbox:
             for host, mp, ro in mounts:
