@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -462,6 +463,75 @@ lb_pyjson_float(double d)
 	return it;
 }
 
+/* Exact powers of ten as doubles (10^22 is the last exact one). */
+static const double pow10tab[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/* Decimal digits of v (> 0) into s, returns their count. */
+static int
+utoa(char *s, unsigned long long v)
+{
+	char t[24];
+	int n = 0, i;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		s[i] = t[n - 1 - i];
+	return n;
+}
+
+/*
+ * The common case of repr, without printf: a = |d| in [1e-4, 1e15) with
+ * at most 15 significant digits.  Two decimals of 15 digits or fewer
+ * never read as the same double, so a 15-digit-or-shorter n * 10^-p
+ * that reads back as d is the shortest repr, and the one with the
+ * fewest decimals has no trailing zero.  n / 10^p with n < 2^53 and
+ * p <= 22 is one correctly rounded division: exactly what strtod gives.
+ * Returns the length written, 0 when the slow path must decide.
+ */
+static int
+repr_fast(double a, char *out)
+{
+	unsigned long long n, ip, fp;
+	double y;
+	int p, o, k;
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (p = 0; p <= 22; p++) {
+		y = a * pow10tab[p];
+		if (y >= 1e15)
+			return 0;
+		n = (unsigned long long)(y + 0.5);
+		if ((double)n / pow10tab[p] != a)
+			continue;
+		if (p == 0) {
+			o = utoa(out, n);
+			out[o++] = '.';
+			out[o++] = '0';
+			return o;
+		}
+		ip = n / (unsigned long long)pow10tab[p];
+		fp = n % (unsigned long long)pow10tab[p];
+		if (ip == 0 && fp == 0)
+			return 0;
+		o = utoa(out, ip);
+		out[o++] = '.';
+		/* the fraction's leading zeros */
+		for (k = p - 1; k > 0 && fp < (unsigned long long)
+		    pow10tab[k]; k--)
+			out[o++] = '0';
+		o += utoa(out + o, fp);
+		return o;
+	}
+	return 0;
+}
+
 void
 lb_pyjson_repr(double d, char out[32])
 {
@@ -480,19 +550,26 @@ lb_pyjson_repr(double d, char out[32])
 		strcpy(out, signbit(d) ? "-0.0" : "0.0");
 		return;
 	}
-	/* the shortest precision that reads back as the same double */
-	for (prec = 0; prec < 17; prec++) {
+	o = 0;
+	if (d < 0)
+		out[o++] = '-';
+	if ((i = repr_fast(fabs(d), out + o)) > 0) {
+		out[o + i] = '\0';
+		return;
+	}
+	/*
+	 * The shortest precision that reads back as the same double.  Had
+	 * 15 digits or fewer read back, the 15-digit rounding shows them
+	 * (padded with zeros): only 15, 16 and 17 need a try.  Not so for
+	 * subnormals, which hold fewer digits.
+	 */
+	for (prec = fabs(d) < DBL_MIN ? 0 : 14; prec < 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*e", prec, d);
 		if (strtod(buf, NULL) == d)
 			break;
 	}
 	/* split "-d.ddde+XX" into sign, digits and exponent */
-	o = 0;
-	i = 0;
-	if (buf[0] == '-') {
-		out[o++] = '-';
-		i = 1;
-	}
+	i = buf[0] == '-';
 	nd = 0;
 	for (; buf[i] != 'e'; i++)
 		if (buf[i] != '.')
@@ -540,9 +617,25 @@ double
 lb_pyjson_round(double d, int ndigits)
 {
 	char buf[400];
+	double y, n, e;
 
 	if (!isfinite(d))
 		return d;
+	/*
+	 * Fast path: n, the integer nearest d * 10^ndigits, is certain
+	 * when the exact remainder (one fma) is clearly below one half;
+	 * n / 10^ndigits is then one correctly rounded division, as
+	 * strtod would read the decimal.
+	 */
+	if (ndigits >= 0 && ndigits <= 22) {
+		y = d * pow10tab[ndigits];
+		if (fabs(y) < 4503599627370496.0) {	/* 2^52 */
+			n = nearbyint(y);
+			e = fma(d, pow10tab[ndigits], -n);
+			if (fabs(e) < 0.4999)
+				return copysign(n / pow10tab[ndigits], d);
+		}
+	}
 	/* glibc prints the exact binary value rounded half to even,
 	 * which is what Python's round() computes */
 	snprintf(buf, sizeof(buf), "%.*f", ndigits, d);
