@@ -31,6 +31,12 @@ struct parser {
 
 static cJSON	*parse_value(struct parser *);
 
+/* Exact powers of ten as doubles (10^22 is the last exact one). */
+static const double pow10tab[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
 static int
 perr(struct parser *ps, const char *what)
 {
@@ -151,10 +157,26 @@ static char *
 parse_string(struct parser *ps)
 {
 	struct lb_buf b = { 0 };
+	const unsigned char *q = ps->p;
 	uint32_t c, lo;
+	size_t len;
+	char *s;
 	int n;
 
-	lb_buf_add(&b, "", 0);
+	/* the common case: printable ASCII up to the quote, one copy */
+	while (q < ps->end && *q >= 0x20 && *q < 0x80 && *q != '"' &&
+	    *q != '\\')
+		q++;
+	if (q < ps->end && *q == '"') {
+		len = (size_t)(q - ps->p);
+		s = lb_xmalloc(len + 1);
+		memcpy(s, ps->p, len);
+		s[len] = '\0';
+		ps->p = q + 1;
+		return s;
+	}
+	lb_buf_add(&b, ps->p, (size_t)(q - ps->p));
+	ps->p = q;
 	for (;;) {
 		if (ps->p >= ps->end) {
 			perr(ps, "unterminated string");
@@ -167,6 +189,14 @@ parse_string(struct parser *ps)
 		if (*ps->p < 0x20) {
 			perr(ps, "control character in string");
 			goto fail;
+		}
+		if (*ps->p != '\\' && *ps->p < 0x80) {
+			for (q = ps->p + 1; q < ps->end && *q >= 0x20 &&
+			    *q < 0x80 && *q != '"' && *q != '\\'; q++)
+				;
+			lb_buf_add(&b, ps->p, (size_t)(q - ps->p));
+			ps->p = q;
+			continue;
 		}
 		if (*ps->p != '\\') {
 			if ((n = get_cp(ps->p, (size_t)(ps->end - ps->p), &c,
@@ -233,22 +263,93 @@ match(struct parser *ps, const char *word)
 	return 0;
 }
 
-cJSON *
-lb_pyjson_int_text(const char *digits)
+/* An int node owning txt, its digits (Python drops a minus on zero). */
+static cJSON *
+int_node(char *txt)
 {
 	cJSON *it;
-	const char *s = digits;
-	char *txt;
+	const char *s = txt;
+	unsigned long long v = 0;
+	double d;
+	size_t n;
 
-	/* Python's int() drops a minus sign on zero */
-	if (*s == '-' && s[strspn(s + 1, "0") + 1] == '\0')
+	if (*s == '-')
 		s++;
-	txt = lb_xstrdup(s);
-	it = cJSON_CreateNumber(strtod(txt, NULL));
-	if (it == NULL)
+	n = strlen(s);
+	if (s[strspn(s, "0")] == '\0' && s != txt) {
+		memmove(txt, s, n + 1);
+		s = txt;
+	}
+	if (n <= 15 && strspn(s, "0123456789") == n) {
+		/* exact in a double: no strtod needed */
+		for (; *s != '\0'; s++)
+			v = v * 10 + (unsigned long long)(*s - '0');
+		d = txt[0] == '-' ? -(double)v : (double)v;
+	} else
+		d = strtod(txt, NULL);
+	if ((it = cJSON_CreateNumber(d)) == NULL)
 		abort();
 	it->valuestring = txt;
 	return it;
+}
+
+cJSON *
+lb_pyjson_int_text(const char *digits)
+{
+	return int_node(lb_xstrdup(digits));
+}
+
+/*
+ * A JSON float's text (already checked) as strtod reads it: with at
+ * most 2^53 as digits and a power of ten up to 22, one correctly
+ * rounded multiplication or division gives the same double.
+ */
+static double
+float_of(const unsigned char *s, size_t len)
+{
+	const unsigned char *e = s + len;
+	char buf[64], *txt;
+	unsigned long long m = 0;
+	int neg = 0, frac = 0, exp = 0, eneg = 0, many = 0, dot = 0;
+	double d;
+
+	if (s < e && *s == '-') {
+		neg = 1;
+		s++;
+	}
+	for (; s < e && (isdigit(*s) || *s == '.'); s++) {
+		if (*s == '.') {
+			dot = 1;
+			continue;
+		}
+		if (m >= (1ULL << 53) / 10)
+			many = 1;
+		m = m * 10 + (unsigned long long)(*s - '0');
+		frac += dot;
+	}
+	if (s < e) {	/* e or E */
+		s++;
+		if (*s == '+' || *s == '-')
+			eneg = *s++ == '-';
+		for (; s < e && exp < 1000; s++)
+			exp = exp * 10 + (*s - '0');
+		if (s < e)
+			many = 1;
+	}
+	exp = (eneg ? -exp : exp) - frac;
+	if (!many && exp >= -22 && exp <= 22) {
+		d = exp < 0 ? (double)m / pow10tab[-exp] :
+		    (double)m * pow10tab[exp];
+		return neg ? -d : d;
+	}
+	s = e - len;
+	txt = len < sizeof(buf) ? buf : lb_xmalloc(len + 1);
+	memcpy(txt, s, len);
+	txt[len] = '\0';
+	d = strtod(txt, NULL);
+	if (txt != buf)
+		free(txt);
+	return d;
 }
 
 static cJSON *
@@ -256,7 +357,6 @@ parse_number(struct parser *ps)
 {
 	const unsigned char *s = ps->p;
 	char *txt;
-	cJSON *it;
 	int isfloat = 0;
 
 	if (ps->p < ps->end && *ps->p == '-')
@@ -289,15 +389,12 @@ parse_number(struct parser *ps)
 			ps->p = q;
 		}
 	}
+	if (isfloat)
+		return lb_pyjson_float(float_of(s, (size_t)(ps->p - s)));
 	txt = lb_xmalloc((size_t)(ps->p - s) + 1);
 	memcpy(txt, s, (size_t)(ps->p - s));
 	txt[ps->p - s] = '\0';
-	if (isfloat)
-		it = lb_pyjson_float(strtod(txt, NULL));
-	else
-		it = lb_pyjson_int_text(txt);
-	free(txt);
-	return it;
+	return int_node(txt);
 }
 
 static cJSON *
@@ -345,13 +442,16 @@ parse_container(struct parser *ps, int obj)
 			goto fail;
 		}
 		if (obj) {
-			old = cJSON_GetObjectItemCaseSensitive(c, key);
+			/* the key is handed over, not copied */
+			for (old = c->child; old != NULL; old = old->next)
+				if (old->string[0] == key[0] &&
+				    strcmp(old->string, key) == 0)
+					break;
+			v->string = key;
 			if (old != NULL)
-				cJSON_ReplaceItemInObjectCaseSensitive(c, key,
-				    v);
+				cJSON_ReplaceItemViaPointer(c, old, v);
 			else
-				cJSON_AddItemToObject(c, key, v);
-			free(key);
+				cJSON_AddItemToArray(c, v);
 		} else
 			cJSON_AddItemToArray(c, v);
 		skipws(ps);
@@ -393,10 +493,9 @@ parse_value(struct parser *ps)
 		ps->p++;
 		if ((s = parse_string(ps)) == NULL)
 			return NULL;
-		it = cJSON_CreateString("");
-		if (it == NULL)
+		if ((it = cJSON_CreateNull()) == NULL)
 			abort();
-		free(it->valuestring);
+		it->type = cJSON_String;
 		it->valuestring = s;
 		return it;
 	}
@@ -462,12 +561,6 @@ lb_pyjson_float(double d)
 	it->valuedouble = d;
 	return it;
 }
-
-/* Exact powers of ten as doubles (10^22 is the last exact one). */
-static const double pow10tab[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
 
 /* Decimal digits of v (> 0) into s, returns their count. */
 static int
