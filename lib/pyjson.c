@@ -735,17 +735,83 @@ lb_pyjson_round(double d, int ndigits)
 	return strtod(buf, NULL);
 }
 
+/*
+ * Appending without lb_buf_add's per-call bookkeeping: room first, then
+ * plain stores.  The NUL that lb_buf promises is put back by the
+ * exported functions once they are done.
+ */
+static void
+room(struct lb_buf *b, size_t more)
+{
+	size_t want = b->len + more + 1;
+
+	if (want <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 256;
+	while (b->cap < want)
+		b->cap *= 2;
+	b->p = lb_xrealloc(b->p, b->cap);
+}
+
+static void
+put(struct lb_buf *b, const void *p, size_t n)
+{
+	room(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+putc1(struct lb_buf *b, char c)
+{
+	room(b, 1);
+	b->p[b->len++] = c;
+}
+
+static void
+end(struct lb_buf *b)
+{
+	room(b, 0);
+	b->p[b->len] = '\0';
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void
+put_u(struct lb_buf *b, uint32_t c)
+{
+	char esc[6];
+
+	esc[0] = '\\';
+	esc[1] = 'u';
+	esc[2] = hexdig[(c >> 12) & 0xf];
+	esc[3] = hexdig[(c >> 8) & 0xf];
+	esc[4] = hexdig[(c >> 4) & 0xf];
+	esc[5] = hexdig[c & 0xf];
+	put(b, esc, 6);
+}
+
 static void
 dump_string(struct lb_buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *q;
 	size_t n = strlen(s);
-	uint32_t c, hi, lo;
-	char esc[16];
+	uint32_t c;
 	int len;
 
-	lb_buf_add(b, "\"", 1);
+	putc1(b, '"');
 	while (n > 0) {
+		/* a run that goes out as it is */
+		for (q = p; q < p + n && *q >= 0x20 && *q < 0x7f &&
+		    *q != '"' && *q != '\\'; q++)
+			;
+		if (q > p) {
+			put(b, p, (size_t)(q - p));
+			n -= (size_t)(q - p);
+			p = q;
+			continue;
+		}
 		if ((len = get_cp(p, n, &c, 0)) == 0) {
 			/* not from our parser: show the byte as Latin-1 */
 			c = *p;
@@ -754,40 +820,34 @@ dump_string(struct lb_buf *b, const char *s)
 		p += len;
 		n -= (size_t)len;
 		switch (c) {
-		case '"':  lb_buf_add(b, "\\\"", 2); continue;
-		case '\\': lb_buf_add(b, "\\\\", 2); continue;
-		case '\n': lb_buf_add(b, "\\n", 2); continue;
-		case '\r': lb_buf_add(b, "\\r", 2); continue;
-		case '\t': lb_buf_add(b, "\\t", 2); continue;
-		case '\b': lb_buf_add(b, "\\b", 2); continue;
-		case '\f': lb_buf_add(b, "\\f", 2); continue;
+		case '"':  put(b, "\\\"", 2); continue;
+		case '\\': put(b, "\\\\", 2); continue;
+		case '\n': put(b, "\\n", 2); continue;
+		case '\r': put(b, "\\r", 2); continue;
+		case '\t': put(b, "\\t", 2); continue;
+		case '\b': put(b, "\\b", 2); continue;
+		case '\f': put(b, "\\f", 2); continue;
 		}
-		if (c >= 0x20 && c < 0x7f) {
-			esc[0] = (char)c;
-			lb_buf_add(b, esc, 1);
-		} else if (c < 0x10000) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			lb_buf_add(b, esc, 6);
-		} else {
-			hi = 0xd800 + ((c - 0x10000) >> 10);
-			lo = 0xdc00 + ((c - 0x10000) & 0x3ff);
-			snprintf(esc, sizeof(esc), "\\u%04x\\u%04x", hi, lo);
-			lb_buf_add(b, esc, 12);
+		if (c >= 0x20 && c < 0x7f)
+			putc1(b, (char)c);
+		else if (c < 0x10000)
+			put_u(b, c);
+		else {
+			put_u(b, 0xd800 + ((c - 0x10000) >> 10));
+			put_u(b, 0xdc00 + ((c - 0x10000) & 0x3ff));
 		}
 	}
-	lb_buf_add(b, "\"", 1);
+	putc1(b, '"');
 }
 
 static void
 indent(struct lb_buf *b, int level)
 {
-	static const char sp[] = "                                ";
-	int n = level * 4;
+	size_t n = (size_t)level * 4;
 
-	while (n > 0) {
-		lb_buf_add(b, sp, n > 32 ? 32 : (size_t)n);
-		n -= 32;
-	}
+	room(b, n);
+	memset(b->p + b->len, ' ', n);
+	b->len += n;
 }
 
 static int
@@ -799,64 +859,74 @@ keycmp(const void *a, const void *b)
 	return strcmp(x->string, y->string);
 }
 
-void
-lb_pyjson_scalar(struct lb_buf *b, const cJSON *it)
+static void
+scalar(struct lb_buf *b, const cJSON *it)
 {
 	char buf[32];
 
 	if (cJSON_IsNumber(it)) {
 		if (it->valuestring != NULL)
-			lb_buf_puts(b, it->valuestring);
+			put(b, it->valuestring, strlen(it->valuestring));
 		else {
 			lb_pyjson_repr(it->valuedouble, buf);
-			lb_buf_puts(b, buf);
+			put(b, buf, strlen(buf));
 		}
 	} else if (cJSON_IsString(it))
 		dump_string(b, it->valuestring);
 	else if (cJSON_IsTrue(it))
-		lb_buf_puts(b, "true");
+		put(b, "true", 4);
 	else if (cJSON_IsFalse(it))
-		lb_buf_puts(b, "false");
+		put(b, "false", 5);
 	else
-		lb_buf_puts(b, "null");
+		put(b, "null", 4);
+}
+
+void
+lb_pyjson_scalar(struct lb_buf *b, const cJSON *it)
+{
+	scalar(b, it);
+	end(b);
 }
 
 static void
 dump(struct lb_buf *b, const cJSON *it, int sort, int level)
 {
-	const cJSON *c, **kids;
+	const cJSON *c, **kids = NULL;
 	int obj, n, i;
 
 	if (!cJSON_IsArray(it) && !cJSON_IsObject(it)) {
-		lb_pyjson_scalar(b, it);
+		scalar(b, it);
 		return;
 	}
 	obj = cJSON_IsObject(it);
-	n = cJSON_GetArraySize(it);
-	if (n == 0) {
-		lb_buf_puts(b, obj ? "{}" : "[]");
+	if (it->child == NULL) {
+		put(b, obj ? "{}" : "[]", 2);
 		return;
 	}
-	kids = lb_xmalloc(sizeof(*kids) * (size_t)n);
-	i = 0;
-	for (c = it->child; c != NULL; c = c->next)
-		kids[i++] = c;
-	if (obj && sort)
+	c = it->child;
+	if (obj && sort) {
+		n = cJSON_GetArraySize(it);
+		kids = lb_xmalloc(sizeof(*kids) * (size_t)n);
+		for (i = 0; c != NULL; c = c->next)
+			kids[i++] = c;
 		qsort(kids, (size_t)n, sizeof(*kids), keycmp);
-	lb_buf_add(b, obj ? "{\n" : "[\n", 2);
-	for (i = 0; i < n; i++) {
+		c = kids[0];
+	}
+	put(b, obj ? "{\n" : "[\n", 2);
+	for (i = 1; c != NULL; i++) {
 		indent(b, level + 1);
 		if (obj) {
-			dump_string(b, kids[i]->string);
-			lb_buf_add(b, ": ", 2);
+			dump_string(b, c->string);
+			put(b, ": ", 2);
 		}
-		dump(b, kids[i], sort, level + 1);
-		if (i + 1 < n)
-			lb_buf_add(b, ",\n", 2);
+		dump(b, c, sort, level + 1);
+		c = kids != NULL ? (i < n ? kids[i] : NULL) : c->next;
+		if (c != NULL)
+			put(b, ",\n", 2);
 	}
-	lb_buf_add(b, "\n", 1);
+	putc1(b, '\n');
 	indent(b, level);
-	lb_buf_add(b, obj ? "}" : "]", 1);
+	putc1(b, obj ? '}' : ']');
 	free(kids);
 }
 
@@ -864,6 +934,7 @@ void
 lb_pyjson_dump(struct lb_buf *b, const cJSON *it, int sort_keys)
 {
 	dump(b, it, sort_keys, 0);
+	end(b);
 }
 
 void
@@ -871,14 +942,24 @@ lb_pyjson_text(struct lb_buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
+	const unsigned char *q;
+
 	/* internal form to plain UTF-8: only C0 80 differs */
-	for (; *p != '\0'; p++) {
-		if (p[0] == 0xc0 && p[1] == 0x80) {
-			lb_buf_add(b, "", 1);
-			p++;
-		} else
-			lb_buf_add(b, p, 1);
+	for (;;) {
+		for (q = p; *q != '\0' && *q != 0xc0; q++)
+			;
+		put(b, p, (size_t)(q - p));
+		if (*q == '\0')
+			break;
+		if (q[1] == 0x80) {
+			putc1(b, '\0');
+			p = q + 2;
+		} else {
+			putc1(b, (char)*q);
+			p = q + 1;
+		}
 	}
+	end(b);
 }
 
 void
