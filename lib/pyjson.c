@@ -544,10 +544,21 @@ lb_pyjson_isint(const cJSON *it)
 cJSON *
 lb_pyjson_int(long long v)
 {
-	char buf[32];
+	char buf[24], *txt;
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
+	int i = sizeof(buf);
 
-	snprintf(buf, sizeof(buf), "%lld", v);
-	return lb_pyjson_int_text(buf);
+	do {
+		buf[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		buf[--i] = '-';
+	txt = lb_xmalloc(sizeof(buf) - (size_t)i + 1);
+	memcpy(txt, buf + i, sizeof(buf) - (size_t)i);
+	txt[sizeof(buf) - i] = '\0';
+	return int_node(txt);
 }
 
 cJSON *

@@ -247,9 +247,15 @@ pyequal(const cJSON *a, const cJSON *b)
 static cJSON *
 get(const cJSON *obj, const char *key)
 {
+	cJSON *c;
+
 	if (!cJSON_IsObject(obj))
 		return NULL;
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
+	for (c = obj->child; c != NULL; c = c->next)
+		if (c->string != NULL && c->string[0] == key[0] &&
+		    strcmp(c->string, key) == 0)
+			return c;
+	return NULL;
 }
 
 /* get along a dotted path */
@@ -326,12 +332,28 @@ newstr(const char *s)
 static void
 put(cJSON *obj, const char *key, cJSON *v)
 {
-	cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
+	cJSON *old = get(obj, key);
 
-	if (old != NULL)
-		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
-	else
+	if (old == NULL) {
 		add(obj, key, v);
+		return;
+	}
+	if (v == NULL)
+		abort();
+	if (v->string != NULL && !(v->type & cJSON_StringIsConst))
+		free(v->string);
+	v->type &= ~cJSON_StringIsConst;
+	v->string = lb_xstrdup(key);
+	cJSON_ReplaceItemViaPointer(obj, old, v);
+}
+
+/* Detach obj[key] (NULL if none); it keeps its key. */
+static cJSON *
+take(cJSON *obj, const char *key)
+{
+	cJSON *c = get(obj, key);
+
+	return c != NULL ? cJSON_DetachItemViaPointer(obj, c) : NULL;
 }
 
 /*
@@ -746,37 +768,63 @@ findmissing(struct merge *m)
 	}
 }
 
-/* A record with the reference defaults under the input's members (2.0). */
+/*
+ * A record with the reference defaults under the input's members (2.0):
+ * the default members in their order, then the input's other members in
+ * theirs.  The input's members are moved over, not copied: src is left
+ * empty.
+ */
 static cJSON *
-record2(const cJSON *src)
+record2(cJSON *src)
 {
-	cJSON *o, *v, *inf, *sc, *meta;
-	const cJSON *c;
-	int i;
+	static const char *const keys[] = {
+		"index", "route_id", "status", "num_infractions",
+		"infractions", "scores", "meta", NULL
+	};
+	static const char *const sk[] = {
+		"score_route", "score_penalty", "score_composed", NULL
+	};
+	static const char *const mk[] = {
+		"route_length", "duration_game", "duration_system", NULL
+	};
+	cJSON *o, *c, *v;
+	int i, k;
 
 	o = newobj();
-	add(o, "index", lb_pyjson_int(-1));
-	add(o, "route_id", cJSON_CreateNull());
-	add(o, "status", newstr("Started"));
-	add(o, "num_infractions", lb_pyjson_int(0));
-	inf = newobj();
-	for (i = 0; infr2[i] != NULL; i++)
-		add(inf, infr2[i], newarr());
-	add(o, "infractions", inf);
-	sc = newobj();
-	add(sc, "score_route", lb_pyjson_int(0));
-	add(sc, "score_penalty", lb_pyjson_int(0));
-	add(sc, "score_composed", lb_pyjson_int(0));
-	add(o, "scores", sc);
-	meta = newobj();
-	add(meta, "route_length", lb_pyjson_int(0));
-	add(meta, "duration_game", lb_pyjson_int(0));
-	add(meta, "duration_system", lb_pyjson_int(0));
-	add(o, "meta", meta);
-	cJSON_ArrayForEach(c, src) {
-		v = jdup(c);
-		put(o, c->string, v);
+	for (i = 0; keys[i] != NULL; i++) {
+		if ((c = take(src, keys[i])) != NULL) {
+			cJSON_AddItemToArray(o, c);
+			continue;
+		}
+		switch (i) {
+		case 0:
+			v = lb_pyjson_int(-1);
+			break;
+		case 1:
+			v = cJSON_CreateNull();
+			break;
+		case 2:
+			v = newstr("Started");
+			break;
+		case 3:
+			v = lb_pyjson_int(0);
+			break;
+		case 4:
+			v = newobj();
+			for (k = 0; infr2[k] != NULL; k++)
+				add(v, infr2[k], newarr());
+			break;
+		default:
+			v = newobj();
+			for (k = 0; k < 3; k++)
+				add(v, (i == 5 ? sk : mk)[k],
+				    lb_pyjson_int(0));
+			break;
+		}
+		add(o, keys[i], v);
 	}
+	while ((c = src->child) != NULL)
+		cJSON_AddItemToArray(o, cJSON_DetachItemViaPointer(src, c));
 	return o;
 }
 
@@ -812,9 +860,12 @@ static int
 recnum(struct merge *m, const cJSON *rec, const char *obj, const char *key,
     struct pynum *out)
 {
-	const cJSON *o = get(rec, obj), *v;
-	const cJSON *id = get(rec, "route_id");
+	const cJSON *o = get(rec, obj), *v, *id;
 
+	if (cJSON_IsObject(o) && (v = get(o, key)) != NULL &&
+	    pynum_of(v, out) == 0)
+		return 0;
+	id = get(rec, "route_id");
 	if (!cJSON_IsObject(o))
 		return merr(m, "route %s: %s is not an object",
 		    cJSON_IsString(id) ? id->valuestring : "?", obj);
@@ -830,11 +881,11 @@ recnum(struct merge *m, const cJSON *rec, const char *obj, const char *key,
 static const cJSON *
 reclist(struct merge *m, const cJSON *rec, const char *key)
 {
-	const cJSON *inf = get(rec, "infractions"), *l;
-	const cJSON *id = get(rec, "route_id");
+	const cJSON *inf = get(rec, "infractions"), *l, *id;
 
 	l = get(inf, key);
 	if (!cJSON_IsArray(l)) {
+		id = get(rec, "route_id");
 		merr(m, "route %s: infractions.%s is not a list",
 		    cJSON_IsString(id) ? id->valuestring : "?", key);
 		return NULL;
@@ -845,10 +896,10 @@ reclist(struct merge *m, const cJSON *rec, const char *key)
 static const char *
 recstatus(struct merge *m, const cJSON *rec)
 {
-	const cJSON *s = get(rec, "status");
-	const cJSON *id = get(rec, "route_id");
+	const cJSON *s = get(rec, "status"), *id;
 
 	if (!cJSON_IsString(s)) {
+		id = get(rec, "route_id");
 		merr(m, "route %s: status is not a string",
 		    cJSON_IsString(id) ? id->valuestring : "?");
 		return NULL;
@@ -1305,6 +1356,9 @@ lb_results_merge(const char *const *paths, int n,
 	for (i = 0; i < m.nrecs; i++) {
 		cJSON *rec = r->format == LB_RESULTS_LB2 ?
 		    record2(m.recs[i].src) : jdup(m.recs[i].src);
+
+		/* the id now lives in rec (2.0) */
+		m.recs[i].id = NULL;
 
 		put(rec, "index", lb_pyjson_int(i));
 		cJSON_AddItemToArray(records, rec);
