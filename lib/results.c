@@ -459,10 +459,10 @@ idkey(const char *id, int withrep, long long *route, long long *rep)
 static int
 slurp(const char *path, char **out, size_t *len, struct lb_err *err)
 {
-	struct lb_buf b = { 0 };
 	struct stat st;
-	char chunk[65536];
-	ssize_t n;
+	size_t cap = 65536, n = 0;
+	ssize_t got;
+	char *p;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -471,34 +471,47 @@ slurp(const char *path, char **out, size_t *len, struct lb_err *err)
 		return lb_err_set(err, errno == EACCES ? LB_EFAIL : LB_ETEMP,
 		    0, "%s: %s", path, strerror(errno));
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return lb_err_set(err, LB_EFAIL, 0, "%s: is a directory",
-		    path);
+	if (fstat(fd, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			close(fd);
+			return lb_err_set(err, LB_EFAIL, 0,
+			    "%s: is a directory", path);
+		}
+		/* one read into the right size (the file may still grow) */
+		if (S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    st.st_size <= MAXFILE)
+			cap = (size_t)st.st_size + 1;
 	}
-	lb_buf_add(&b, "", 0);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1) {
+	p = lb_xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			p = lb_xrealloc(p, cap + 1);
+		}
+		if ((got = read(fd, p + n, cap - n)) == 0)
+			break;
+		if (got == -1) {
 			if (errno == EINTR)
 				continue;
 			lb_err_set(err, LB_ETEMP, 0, "%s: %s", path,
 			    strerror(errno));
 			goto fail;
 		}
-		if (b.len + (size_t)n > (size_t)MAXFILE) {
+		n += (size_t)got;
+		if (n > (size_t)MAXFILE) {
 			lb_err_set(err, LB_EFAIL, 0, "%s: larger than %ld MiB",
 			    path, MAXFILE >> 20);
 			goto fail;
 		}
-		lb_buf_add(&b, chunk, (size_t)n);
 	}
 	close(fd);
-	*out = b.p;
-	*len = b.len;
+	p[n] = '\0';
+	*out = p;
+	*len = n;
 	return 1;
 fail:
 	close(fd);
-	lb_buf_free(&b);
+	free(p);
 	return -1;
 }
 
@@ -1640,19 +1653,37 @@ struct out {
 	char		*path, *tmp;
 };
 
-/* Does path hold exactly these bytes? */
+/* Does path hold exactly these bytes?  Compared a piece at a time. */
 static int
 same(const char *path, const char *data, size_t len)
 {
-	struct lb_err e;
-	char *old;
-	size_t olen;
-	int rc;
+	struct stat st;
+	char chunk[65536];
+	size_t off = 0;
+	ssize_t n;
+	int fd, rc = 0;
 
-	if (slurp(path, &old, &olen, &e) != 1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
-	rc = olen == len && memcmp(old, data, len) == 0;
-	free(old);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (off_t)len != st.st_size)
+		goto out;
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto out;
+		if (n == 0)
+			break;
+		if ((size_t)n > len - off ||
+		    memcmp(chunk, data + off, (size_t)n) != 0)
+			goto out;
+		off += (size_t)n;
+	}
+	rc = off == len;
+out:
+	close(fd);
 	return rc;
 }
 
@@ -1716,8 +1747,8 @@ lb_results_write(const struct lb_results *r, const char *dir, int format,
 	if (r != NULL) {
 		format = r->format;
 		o[0].data = lb_results_merged(r, &o[0].len);
-		o[3].data = lb_xmalloc(o[0].len + 1);
-		memcpy(o[3].data, o[0].data, o[0].len + 1);
+		/* the same bytes: shared, freed once */
+		o[3].data = o[0].data;
 		o[3].len = o[0].len;
 		doc = r->doc;
 	} else {
@@ -1766,7 +1797,8 @@ out:
 			free(o[i].tmp);
 		}
 		free(o[i].path);
-		free(o[i].data);
+		if (i != 3 || o[3].data != o[0].data)
+			free(o[i].data);
 	}
 	cJSON_Delete(stale);
 	return rc;
