@@ -47,10 +47,23 @@ perr(struct parser *ps, const char *what)
 static void
 skipws(struct parser *ps)
 {
+	/* indented input: eight spaces at a time (one compare) */
+	while (ps->end - ps->p >= 8 && memcmp(ps->p, "        ", 8) == 0)
+		ps->p += 8;
 	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
 	    *ps->p == '\n' || *ps->p == '\r'))
 		ps->p++;
 }
+
+/* Bytes that stand for themselves in a JSON string, in and out. */
+static const unsigned char plain[256] = {
+	['\x20'] = 1, 1, 0 /* " */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* \\ */, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2 /* DEL */
+};
 
 /* Append code point c in the internal UTF-8 form. */
 static void
@@ -164,8 +177,7 @@ parse_string(struct parser *ps)
 	int n;
 
 	/* the common case: printable ASCII up to the quote, one copy */
-	while (q < ps->end && *q >= 0x20 && *q < 0x80 && *q != '"' &&
-	    *q != '\\')
+	while (q < ps->end && plain[*q])
 		q++;
 	if (q < ps->end && *q == '"') {
 		len = (size_t)(q - ps->p);
@@ -191,8 +203,7 @@ parse_string(struct parser *ps)
 			goto fail;
 		}
 		if (*ps->p != '\\' && *ps->p < 0x80) {
-			for (q = ps->p + 1; q < ps->end && *q >= 0x20 &&
-			    *q < 0x80 && *q != '"' && *q != '\\'; q++)
+			for (q = ps->p + 1; q < ps->end && plain[*q]; q++)
 				;
 			lb_buf_add(&b, ps->p, (size_t)(q - ps->p));
 			ps->p = q;
@@ -814,8 +825,7 @@ dump_string(struct lb_buf *b, const char *s)
 	putc1(b, '"');
 	while (n > 0) {
 		/* a run that goes out as it is */
-		for (q = p; q < p + n && *q >= 0x20 && *q < 0x7f &&
-		    *q != '"' && *q != '\\'; q++)
+		for (q = p; q < p + n && plain[*q] == 1; q++)
 			;
 		if (q > p) {
 			put(b, p, (size_t)(q - p));
