@@ -44,15 +44,26 @@ perr(struct parser *ps, const char *what)
 	    (long)(ps->p - ps->start));
 }
 
-static void
+static inline void
 skipws(struct parser *ps)
 {
-	/* indented input: eight spaces at a time (one compare) */
-	while (ps->end - ps->p >= 8 && memcmp(ps->p, "        ", 8) == 0)
-		ps->p += 8;
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-	    *ps->p == '\n' || *ps->p == '\r'))
-		ps->p++;
+	const unsigned char *p = ps->p, *end = ps->end;
+	uint64_t w;
+
+	while (p < end) {
+		/* indented input: eight spaces at a time */
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if (w == 0x2020202020202020ULL) {
+				p += 8;
+				continue;
+			}
+		}
+		if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
+			break;
+		p++;
+	}
+	ps->p = p;
 }
 
 /* Bytes that stand for themselves in a JSON string, in and out. */
