@@ -31,6 +31,12 @@ struct parser {
 
 static cJSON	*parse_value(struct parser *);
 
+/*
+ * The shortcuts below rely on each double operation being rounded once,
+ * to double; not so with x87 excess precision.
+ */
+#define EXACTFP	(FLT_EVAL_METHOD == 0)
+
 /* Exact powers of ten as doubles (10^22 is the last exact one). */
 static const double pow10tab[] = {
 	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
@@ -359,7 +365,7 @@ float_of(const unsigned char *s, size_t len)
 			many = 1;
 	}
 	exp = (eneg ? -exp : exp) - frac;
-	if (!many && exp >= -22 && exp <= 22) {
+	if (EXACTFP && !many && exp >= -22 && exp <= 22) {
 		d = exp < 0 ? (double)m / pow10tab[-exp] :
 		    (double)m * pow10tab[exp];
 		return neg ? -d : d;
@@ -627,7 +633,7 @@ repr_fast(double a, char *out)
 	double y;
 	int p, o, k;
 
-	if (!(a >= 1e-4 && a < 1e15))
+	if (!EXACTFP || !(a >= 1e-4 && a < 1e15))
 		return 0;
 	for (p = 0; p <= 22; p++) {
 		y = a * pow10tab[p];
@@ -753,7 +759,7 @@ lb_pyjson_round(double d, int ndigits)
 	 * n / 10^ndigits is then one correctly rounded division, as
 	 * strtod would read the decimal.
 	 */
-	if (ndigits >= 0 && ndigits <= 22) {
+	if (EXACTFP && ndigits >= 0 && ndigits <= 22) {
 		y = d * pow10tab[ndigits];
 		if (fabs(y) < 4503599627370496.0) {	/* 2^52 */
 			n = nearbyint(y);
