@@ -468,7 +468,7 @@ lb_http_do(struct lb_http *h, struct lb_http_req *req,
 	struct curl_slist *list;
 	const char *const *hp;
 	const char *m = req->method ? req->method : "GET";
-	struct xfer x = { req, resp, 0 };
+	struct xfer x = { req, resp, 0, 0 };
 	int attempt, max = req->noretry ? 1 : h->o.max_attempts;
 	CURLcode rc;
 	long wait, ra;
