@@ -1,4 +1,5 @@
 # tests/lib.sh: TAP helpers for the shell tests.  Source it, then plan N.
+# shellcheck disable=SC2034  # variables used by the test files
 # Each test file runs in its own scratch directory, removed at the end, and
 # every server it started (srv_start) is stopped by PID.
 n=0
