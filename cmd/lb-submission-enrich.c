@@ -365,6 +365,8 @@ enrich(struct state *st, const cJSON *rec, long line, cJSON **outp,
 		cJSON_AddStringToObject(row, "start_time", "-");
 		cJSON_AddStringToObject(row, "end_time", "-");
 		cJSON_AddStringToObject(row, "challenge_id", cpk);
+		/* the sparse index lb-reconcile reads (examples/tables) */
+		cJSON_AddStringToObject(row, "unfinished", cl->id);
 	}
 	cJSON_ArrayForEach(it, rec)
 		if (!member_is(it->string, msgkeys) &&
