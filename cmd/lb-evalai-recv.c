@@ -22,7 +22,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: lb-evalai-recv [-fv] [-c config] [-n max] "
-	    "[-p seconds] [-q queue] [-u url]\n"
+	    "[-p seconds] [-q queue]\n"
+	    "                      [-r rejects] [-u url]\n"
 	    "       lb-evalai-recv -a [-v] [-c config] [-r rejects] "
 	    "[-u url]\n");
 	exit(status);
