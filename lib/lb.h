@@ -294,20 +294,46 @@ void	lb_aws_error(long status, const char *body, size_t len,
 
 /* yaml.c: YAML to cJSON */
 
+/*
+ * YAML 1.2 core schema, applied to plain scalars only: ~ null Null NULL
+ * and empty are null; true/True/TRUE/false/False/FALSE are bools;
+ * [-+]?[0-9]+, 0o[0-7]+ and 0x[0-9a-fA-F]+ are integers; decimal floats,
+ * [-+].inf and .nan (NaN, cJSON prints both as null) are numbers; all
+ * else is a string (yes/no/on/off too).  Quoted, literal and folded
+ * scalars are strings.  The tags !!str !!int !!float !!bool !!null
+ * !!seq !!map and ! are honoured; any other tag is an error.
+ * Integers beyond +-2^53 (not exact in a double) and floats that
+ * overflow are errors ("integer out of range"), not silently rounded.
+ * An alias is a deep copy of its anchored node.  Merge keys ("<<") are
+ * not part of YAML 1.2: "<<" is an ordinary key.  Mapping keys must be
+ * scalars and are used as text, as written (1: and '1': are the same
+ * key; no range checks); a duplicate key is an error.  A scalar holding
+ * a NUL byte is an error.
+ * Limits, copies included: 1e6 nodes, 256 MiB of text, 512 levels.
+ */
+#define LB_YAML_MAXNODES	1000000
+#define LB_YAML_MAXDEPTH	512
+
 struct lb_yaml;
 
 /*
- * Parse YAML text (all documents) with the YAML 1.2 core schema.
- * name is used in messages (a file name).  NULL with err
- * ("name:LINE: problem") on error.
+ * Parse YAML text (all documents).  name is used in messages (a file
+ * name).  NULL with err (kind LB_EUSAGE, "name:LINE: problem (context)")
+ * on any error.  Empty text or only comments gives zero documents.
  */
 struct lb_yaml *lb_yaml_parse(const char *text, size_t len,
 	    const char *name, struct lb_err *);
+/* The same for a file, named by its path in messages. */
 struct lb_yaml *lb_yaml_load(const char *path, struct lb_err *);
 int	lb_yaml_ndocs(const struct lb_yaml *);
-/* Document i (owned by the lb_yaml). */
+/* Document i (owned by the lb_yaml), NULL when out of range. */
 cJSON	*lb_yaml_doc(const struct lb_yaml *, int i);
-/* Source line (from 1) of a node of a document, 0 when unknown. */
+/*
+ * Source line (from 1) of a node of a document, 0 when unknown.  A node
+ * starts at its anchor or tag when it has one; a member's line is its
+ * value's.  An alias copy is at the alias, the nodes inside it where
+ * the anchored originals were written.
+ */
 int	lb_yaml_line(const struct lb_yaml *, const cJSON *);
 const char *lb_yaml_name(const struct lb_yaml *);
 void	lb_yaml_free(struct lb_yaml *);

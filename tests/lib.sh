@@ -116,6 +116,46 @@ wait_url() {
 	return 1
 }
 
+# PY: the real interpreter, so that $! is the server's own PID
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
+
+# evalai_start ARGS: start tests/emulators/evalai.py (default seed
+# tests/data/evalai-seed.json); sets EVALAI_URL and EVALAI_PID
+evalai_start() {
+	: >"$scratch/evalai.out"
+	"$PY" "$top/tests/emulators/evalai.py" "$@" >"$scratch/evalai.out" \
+	    2>>"$scratch/evalai.err" &
+	EVALAI_PID=$!
+	srv_started $EVALAI_PID
+	_i=0
+	while [ ! -s "$scratch/evalai.out" ] && [ $_i -lt 150 ]; do
+		kill -0 $EVALAI_PID 2>/dev/null || return 1
+		sleep 0.1; _i=$((_i + 1))
+	done
+	EVALAI_URL=$(head -n 1 "$scratch/evalai.out")
+	export EVALAI_URL EVALAI_PID
+	wait_url "$EVALAI_URL/_emu/health" $EVALAI_PID
+}
+
+# faultd_start SCRIPT: start the fault server; sets FAULTD_URL, FAULTD_PID
+# and FAULTD_LOG (one JSON line per request received)
+faultd_start() {
+	FAULTD_LOG=$scratch/faultd.log
+	: >"$FAULTD_LOG"
+	: >"$scratch/faultd.out"
+	"$PY" "$top/tests/emulators/faultd.py" --log "$FAULTD_LOG" \
+	    --script "$1" >"$scratch/faultd.out" 2>>"$scratch/faultd.err" &
+	FAULTD_PID=$!
+	srv_started $FAULTD_PID
+	_i=0
+	while [ ! -s "$scratch/faultd.out" ] && [ $_i -lt 150 ]; do
+		kill -0 $FAULTD_PID 2>/dev/null || return 1
+		sleep 0.1; _i=$((_i + 1))
+	done
+	FAULTD_URL=$(head -n 1 "$scratch/faultd.out")
+	export FAULTD_URL FAULTD_PID FAULTD_LOG
+}
+
 # moto_start: start moto_server on a free loopback port; sets MOTO_ENDPOINT
 # and the AWS environment.  Skips the file when moto is not installed.
 moto_start() {
