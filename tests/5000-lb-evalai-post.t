@@ -9,7 +9,9 @@ command -v flock >/dev/null 2>&1 || skip_all "no flock(1)"
 plan 48
 
 emu_start() {
-	python3 "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
+	# the interpreter itself, not a wrapper: $! must be the server
+	py=$(python3 -c 'import sys; print(sys.executable)')
+	"$py" "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
 	    >emu.url 2>emu.log &
 	EMU_PID=$!
 	srv_started $EMU_PID

@@ -16,7 +16,8 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 trap 'exit 2' INT TERM
 cd "$work"
 
-python3 "$emu" --port 0 --seed "$top/tests/data/evalai-tools-seed.json" \
+py=$(python3 -c 'import sys; print(sys.executable)')
+"$py" "$emu" --port 0 --seed "$top/tests/data/evalai-tools-seed.json" \
     >url 2>emu.log &
 pid=$!
 i=0
