@@ -103,6 +103,111 @@ lb_ddb_isnumber(const char *s)
 	return *s == '\0';
 }
 
+struct scan {
+	const char	*p, *end;
+};
+
+static void
+skipws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
+	    *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int
+skipstr(struct scan *s)
+{
+	if (s->p >= s->end || *s->p != '"')
+		return -1;
+	for (s->p++; s->p < s->end; s->p++) {
+		if (*s->p == '\\')
+			s->p++;
+		else if (*s->p == '"') {
+			s->p++;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+keep(cJSON *j, struct scan *s)
+{
+	const char *start;
+	cJSON *c;
+	int sig = 0, lead = 1;
+	char *txt;
+
+	skipws(s);
+	if (s->p >= s->end)
+		return -1;
+	if (cJSON_IsString(j))
+		return skipstr(s);
+	if (cJSON_IsNumber(j)) {
+		start = s->p;
+		if (*s->p == '-')
+			s->p++;
+		for (; s->p < s->end && strchr("0123456789.eE+-", *s->p);
+		    s->p++) {
+			if (*s->p == 'e' || *s->p == 'E')
+				lead = -1;	/* the exponent does not count */
+			if (lead == -1 || !isdigit((unsigned char)*s->p))
+				continue;
+			if (*s->p != '0' || !lead)
+				lead = 0, sig++;
+		}
+		if (sig <= 15)
+			return 0;
+		txt = lb_xmalloc((size_t)(s->p - start) + 1);
+		memcpy(txt, start, (size_t)(s->p - start));
+		txt[s->p - start] = '\0';
+		if (!lb_ddb_isnumber(txt)) {
+			free(txt);
+			return -1;
+		}
+		j->type = cJSON_Raw;
+		j->valuestring = txt;
+		return 0;
+	}
+	if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
+		s->p++;		/* { or [ */
+		cJSON_ArrayForEach(c, j) {
+			skipws(s);
+			if (cJSON_IsObject(j)) {
+				if (skipstr(s) == -1)
+					return -1;
+				skipws(s);
+				if (s->p >= s->end || *s->p != ':')
+					return -1;
+				s->p++;
+			}
+			if (keep(c, s) == -1)
+				return -1;
+			skipws(s);
+			if (s->p < s->end && *s->p == ',')
+				s->p++;
+		}
+		skipws(s);
+		if (s->p >= s->end)
+			return -1;
+		s->p++;		/* } or ] */
+		return 0;
+	}
+	/* true, false, null */
+	while (s->p < s->end && isalpha((unsigned char)*s->p))
+		s->p++;
+	return 0;
+}
+
+int
+lb_ddb_keep_numbers(cJSON *j, const char *text, size_t len)
+{
+	struct scan s = { text, text + len };
+
+	return keep(j, &s);
+}
+
 static int
 isbase64(const char *s)
 {

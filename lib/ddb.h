@@ -47,6 +47,15 @@ int	lb_ddb_number(double, char *buf, size_t len);
 int	lb_ddb_isnumber(const char *s);
 
 /*
+ * cJSON keeps numbers as doubles, which loses digits past about 15.
+ * Given the text j was parsed from, turn every number with more than 15
+ * significant digits into a raw node holding its original text, so that
+ * it goes to DynamoDB (and is printed) exactly.  -1 when text does not
+ * match j.
+ */
+int	lb_ddb_keep_numbers(cJSON *j, const char *text, size_t len);
+
+/*
  * Expression attribute names and values: every name and value goes
  * through a placeholder (#n0, :v0), never into the expression text.
  */
