@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ddb.h"
 #include "sqs.h"
 
 #define CTYPE	"application/x-amz-json-1.0"
@@ -122,7 +123,8 @@ pk(const cJSON *j, char *buf, size_t len)
 		snprintf(buf, len, "%.0f", d);
 		return 0;
 	}
-	if (!cJSON_IsString(j))
+	/* a long number kept as its text (lb_ddb_keep_numbers) */
+	if (!cJSON_IsString(j) && !cJSON_IsRaw(j))
 		return -1;
 	s = j->valuestring;
 	for (n = 0; s[n] != '\0'; n++)
@@ -166,6 +168,8 @@ lb_sqs_parse(const char *body, size_t len, struct lb_err *err)
 		lb_err_set(err, LB_EFAIL, 0, "body is not a JSON object");
 		goto bad;
 	}
+	/* numbers cJSON cannot hold exactly keep their text */
+	lb_ddb_keep_numbers(j, body, len);
 	for (i = 0; pks[i] != NULL; i++) {
 		m = cJSON_GetObjectItemCaseSensitive(j, pks[i]);
 		if (m == NULL) {
