@@ -544,7 +544,7 @@ static void
 marker_reason(struct say *s, const struct lb_finalize_markers *m)
 {
 	const struct lb_finalize_worker *w;
-	long k, missing = 0, unseen = 0, listed = 0;
+	long k, missing = 0, listed = 0;
 
 	if (m->seen == 0 || (m->done == 0 && m->crashes == 0)) {
 		for (k = 0; k < m->workers; k++)
@@ -569,21 +569,16 @@ marker_reason(struct say *s, const struct lb_finalize_markers *m)
 		w = &m->w[k - 1];
 		if (w->agent_done && w->simulator_done && w->uploader_done)
 			continue;
-		if (!w->seen) {
-			unseen++;
-			continue;
-		}
-		if (listed++ < MAXLISTED)
+		if (listed++ >= MAXLISTED)
+			missing++;
+		else if (w->seen)
 			say(s, "worker %ld did not finish", k);
 		else
-			missing++;
+			say(s, "worker %ld never reported back", k);
 	}
 	if (missing > 0)
 		say(s, "%ld more worker%s did not finish", missing,
 		    missing == 1 ? "" : "s");
-	if (unseen > 0)
-		say(s, "%ld worker%s never reported back", unseen,
-		    unseen == 1 ? "" : "s");
 	if (!m->monitor_done)
 		say(s, "the monitor did not finish");
 }

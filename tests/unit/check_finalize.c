@@ -259,6 +259,17 @@ START_TEST(sentences_are_capped)
 	}
 	r = reason(NULL, &m);
 	ck_assert_ptr_nonnull(strstr(r, "; and "));
+	free(r);
+	lb_finalize_markers_free(&m);
+	/* 20 workers that never reported: 8 named, the rest counted */
+	lb_finalize_markers_init(&m, 20);
+	lb_finalize_marker(&m, "monitor.done");
+	r = reason(NULL, &m);
+	ck_assert_str_eq(r, "worker 1 never reported back; worker 2 never "
+	    "reported back; worker 3 never reported back; worker 4 never "
+	    "reported back; worker 5 never reported back; worker 6 never "
+	    "reported back; worker 7 never reported back; worker 8 never "
+	    "reported back; 12 more workers did not finish");
 	ck_assert_uint_lt(strlen(r), 1500);
 	free(r);
 	lb_finalize_markers_free(&m);
