@@ -5,16 +5,11 @@
 plan 22
 
 faultd() {
-	: >log
-	python3 "$top/tests/emulators/faultd.py" --log log --script "$1" \
-	    >url 2>faultd.err &
-	fpid=$!
-	srv_started $fpid
-	i=0
-	while [ ! -s url ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	U=$(cat url)
+	faultd_start "$1"
+	U=$FAULTD_URL fpid=$FAULTD_PID
+	ln -sf "$FAULTD_LOG" log
 }
-set_script() { curl -s -X POST --data-binary "$1" "$U/_faultd/script" >/dev/null; : >log; }
+set_script() { curl -s -X POST --data-binary "$1" "$U/_faultd/script" >/dev/null; : >"$FAULTD_LOG"; }
 count() { wc -l <log | tr -d ' '; }
 
 faultd 200

@@ -1,4 +1,5 @@
 # tests/lib.sh: TAP helpers for the shell tests.  Source it, then plan N.
+# shellcheck disable=SC2034  # variables used by the test files
 # Each test file runs in its own scratch directory, removed at the end, and
 # every server it started (srv_start) is stopped by PID.
 n=0
@@ -13,6 +14,11 @@ unset AWS_PROFILE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE \
 AWS_EC2_METADATA_DISABLED=true
 export AWS_EC2_METADATA_DISABLED
 
+# PY: the real interpreter, so that $! is a server's own PID (a pyenv-style
+# wrapper in front of python3 costs seconds per start on a loaded machine)
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
+
+# note: n is the test counter; do not use it as a loop variable
 plan() { echo "1..$1"; }
 
 # ok DESC STATUS: report one test; STATUS 0 means it passed
@@ -69,7 +75,7 @@ expect_nogrep() {
 
 # jget FILTER FILE: print a value of a JSON file (python, for the tests only)
 jget() {
-	python3 -c 'import json,sys
+	"$PY" -c 'import json,sys
 d=[json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 r=eval(sys.argv[1],{"d":d,"json":json})
 print(r if isinstance(r,str) else json.dumps(r))' "$1" "$2"
@@ -99,7 +105,7 @@ srv_started() { srv_pids="$srv_pids $1"; }
 
 # free_port: a loopback TCP port nobody listens on now
 free_port() {
-	python3 -c 'import socket
+	"$PY" -c 'import socket
 s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
@@ -113,6 +119,43 @@ wait_url() {
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# evalai_start ARGS: start tests/emulators/evalai.py (default seed
+# tests/data/evalai-seed.json); sets EVALAI_URL and EVALAI_PID
+evalai_start() {
+	: >"$scratch/evalai.out"
+	"$PY" "$top/tests/emulators/evalai.py" "$@" >"$scratch/evalai.out" \
+	    2>>"$scratch/evalai.err" &
+	EVALAI_PID=$!
+	srv_started $EVALAI_PID
+	_i=0
+	while [ ! -s "$scratch/evalai.out" ] && [ $_i -lt 150 ]; do
+		kill -0 $EVALAI_PID 2>/dev/null || return 1
+		sleep 0.1; _i=$((_i + 1))
+	done
+	EVALAI_URL=$(head -n 1 "$scratch/evalai.out")
+	export EVALAI_URL EVALAI_PID
+	wait_url "$EVALAI_URL/_emu/health" $EVALAI_PID
+}
+
+# faultd_start SCRIPT: start the fault server; sets FAULTD_URL, FAULTD_PID
+# and FAULTD_LOG (one JSON line per request received)
+faultd_start() {
+	FAULTD_LOG=$scratch/faultd.log
+	: >"$FAULTD_LOG"
+	: >"$scratch/faultd.out"
+	"$PY" "$top/tests/emulators/faultd.py" --log "$FAULTD_LOG" \
+	    --script "$1" >"$scratch/faultd.out" 2>>"$scratch/faultd.err" &
+	FAULTD_PID=$!
+	srv_started $FAULTD_PID
+	_i=0
+	while [ ! -s "$scratch/faultd.out" ] && [ $_i -lt 150 ]; do
+		kill -0 $FAULTD_PID 2>/dev/null || return 1
+		sleep 0.1; _i=$((_i + 1))
+	done
+	FAULTD_URL=$(head -n 1 "$scratch/faultd.out")
+	export FAULTD_URL FAULTD_PID FAULTD_LOG
 }
 
 # moto_start: start moto_server on a free loopback port; sets MOTO_ENDPOINT
