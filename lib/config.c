@@ -441,6 +441,7 @@ load_cluster(struct ctx *c, struct lb_config_cluster *cl, const cJSON *m,
 			return -1;
 		}
 		cl->image_prefixes[cl->nimage_prefixes++] = w;
+		w = NULL;
 	}
 	free(p);
 
