@@ -37,7 +37,8 @@ struct state {
 /* What one record needs, checked before any request. */
 struct sub {
 	char		 id[32], challenge[32], track_id[32];
-	char		 team[2049], track[128];	/* 2048: a DynamoDB key */
+	char		 team[2049];	/* 2048 bytes: a DynamoDB key's limit */
+	char		 track[128];
 	const char	*bucket, *qtable;
 	const cJSON	*qualifier;
 	long		 workers;

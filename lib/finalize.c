@@ -299,15 +299,15 @@ lb_finalize_qualifier(const cJSON *q, const char *track, const char *score,
 	map = cJSON_GetObjectItemCaseSensitive(q, "threshold_map");
 	if (isq != NULL && !cJSON_IsString(isq) && !cJSON_IsBool(isq) &&
 	    !cJSON_IsNumber(isq) && !cJSON_IsNull(isq))
-		return lb_err_set(e, LB_EFAIL, 0, "data.qualifier.is_qualifying "
-		    "must be a string or a boolean");
+		return lb_err_set(e, LB_EFAIL, 0, "data.qualifier."
+		    "is_qualifying must be a string or a boolean");
 	if (to != NULL && !cJSON_IsString(to) && !cJSON_IsNull(to))
-		return lb_err_set(e, LB_EFAIL, 0, "data.qualifier.qualifying_to "
-		    "must be a string");
+		return lb_err_set(e, LB_EFAIL, 0, "data.qualifier."
+		    "qualifying_to must be a string");
 	if (map != NULL && !cJSON_IsObject(map) && !cJSON_IsNull(map) &&
 	    !(cJSON_IsString(map) && *map->valuestring == '\0'))
-		return lb_err_set(e, LB_EFAIL, 0, "data.qualifier.threshold_map "
-		    "must be an object");
+		return lb_err_set(e, LB_EFAIL, 0, "data.qualifier."
+		    "threshold_map must be an object");
 	d->qualifying = truthy(isq);
 	if (cJSON_IsString(to))
 		snprintf(d->to, sizeof(d->to), "%s", to->valuestring);
@@ -335,8 +335,8 @@ lb_finalize_qualifier(const cJSON *q, const char *track, const char *score,
 	}
 	if (text(th, d->threshold, sizeof(d->threshold)) == -1 ||
 	    pyfloat(d->threshold, &t) == -1)
-		return lb_err_set(e, LB_EFAIL, 0, "data.qualifier.threshold_map."
-		    "%s is not a number", th->string);
+		return lb_err_set(e, LB_EFAIL, 0, "data.qualifier."
+		    "threshold_map.%s is not a number", th->string);
 	d->applies = 1;
 	if (score == NULL) {
 		d->why = "no driving score";
