@@ -4,7 +4,7 @@
 # qualifier row read back with the aws CLI, bad records, S3 and DynamoDB
 # faults from faultd, hostile team names.
 . "${0%/*}/lib.sh"
-plan 114
+plan 115
 
 py=$(python3 -c 'import sys; print(sys.executable)')
 PATH=${py%/*}:$PATH
@@ -493,6 +493,12 @@ ok 'qualifier write failing with 500: exit 75, no record' $?
 AWS_ENDPOINT_URL_S3=$FAULTD_URL run <in
 [ $rc -eq 1 ]
 ok 'temporary and permanent failures together: exit 1' $?
+
+# --- no credentials: stop at once -------------------------------------------------
+{ mkdoc 101; mkdoc 102; } >in
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY lb-finalize <in >out 2>err
+[ $? -eq 2 ] && [ ! -s out ] && [ "$(wc -l <err)" -eq 1 ]
+ok 'no AWS credentials: exit 2 after the first record, one message' $?
 
 # --- tracing never shows the secret --------------------------------------------
 mkdoc 101 >in
