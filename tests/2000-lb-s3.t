@@ -2,7 +2,7 @@
 # 2000-lb-s3.t: lb-s3 ls, cp, rm and sync against moto, effects checked
 # with the aws CLI; retries and cut connections against the fault server.
 . "${0%/*}/lib.sh"
-plan 103
+plan 105
 
 # the interpreter itself, not a version-manager shim: much faster starts
 py=$(python3 -c 'import sys; print(sys.executable)')
@@ -302,6 +302,11 @@ AWS_ENDPOINT_URL_S3=$F lb-s3 cp s3://fb/k cut/file >out 2>err
 [ $? -eq 0 ] && [ "$(cat cut/file)" = "$listing" ]
 ok 'a cut then a whole answer gives the whole file' $?
 [ "$(ls -A cut)" = file ]; ok 'and no temporary beside it' $?
+dead=$(free_port)
+AWS_ENDPOINT_URL_S3=http://127.0.0.1:$dead lb-s3 ls s3://fb/ >out 2>err
+ok 'nobody listening: exits 75 after the retries' $(($? != 75))
+expect_grep 'naming the request, not the query' \
+    "GET http://127.0.0.1:$dead/fb: .*connect.*(after retries)" err
 
 # --- signatures checked (moto's auth mode) ---------------------------------------------------
 # moto cannot check signatures of requests with a prefix or an escaped

@@ -1208,6 +1208,8 @@ class Emu:
         script = "local" if local else ann.get(ANN_SCRIPT, "succeed")
         if script not in SCRIPTS or (script == "local" and not local):
             script = "succeed"
+        if any(i.startswith("local/missing") for i in imgs):
+            script = "stuck-image"	# an image nobody can pull
         try:
             dur = int(ann.get(ANN_DURATION)) / 1000.0
         except (TypeError, ValueError):

@@ -47,7 +47,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    cl->name == NULL || cl->s3_bucket == NULL)
 			__builtin_trap();
 		for (j = 0; j < cl->nimage_prefixes; j++)
-			(void)lb_config_image_allowed(cl, cl->image_prefixes[j]);
+			(void)lb_config_image_allowed(cl,
+			    cl->image_prefixes[j]);
 		(void)lb_config_image_allowed(cl, "a/b:c");
 	}
 	lb_config_free(cfg);
