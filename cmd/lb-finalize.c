@@ -6,11 +6,13 @@
  * and add what lb-evalai-post sends ("update") and what the submission
  * row gets ("final").
  */
+#include <ctype.h>
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "lb.h"
@@ -45,6 +47,7 @@ struct sub {
 	int		 allowed;
 	const char	*reason;	/* the enrich reason, participant's */
 	const cJSON	*k8s;
+	cJSON		*own;		/* a qualifier member made from -c */
 };
 
 static void
@@ -112,6 +115,28 @@ cluster_of(struct state *st, const cJSON *rec)
 	return lb_config_cluster(st->cfg, id);
 }
 
+/* data.qualifier as lb-submission-enrich makes it, from the cluster. */
+static cJSON *
+qualifier_of(const struct lb_config_cluster *cl, const char *track)
+{
+	const cJSON *it, *to = NULL;
+	cJSON *q = cJSON_CreateObject();
+	char *up, *p;
+
+	cJSON_ArrayForEach(it, cl->qualifier_map)
+		if (it->string != NULL && strcasecmp(it->string, track) == 0)
+			to = it;
+	cJSON_AddStringToObject(q, "is_qualifying", to != NULL ? "1" : "");
+	up = lb_xstrdup(cJSON_IsString(to) ? to->valuestring : "");
+	for (p = up; *p != '\0'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	cJSON_AddStringToObject(q, "qualifying_to", up);
+	free(up);
+	cJSON_AddItemToObject(q, "threshold_map",
+	    cJSON_Duplicate(cl->threshold_map, 1));
+	return q;
+}
+
 static int
 check(struct state *st, const cJSON *rec, struct sub *s, struct lb_err *e)
 {
@@ -177,6 +202,8 @@ check(struct state *st, const cJSON *rec, struct sub *s, struct lb_err *e)
 	if (s->qtable == NULL && cl != NULL)
 		s->qtable = cl->qualifier_table;
 	s->qualifier = lb_json_path(rec, "data.qualifier");
+	if (s->qualifier == NULL && cl != NULL)
+		s->qualifier = s->own = qualifier_of(cl, s->track);
 
 	if (!s->allowed)
 		return 0;
@@ -321,8 +348,10 @@ finalize(struct state *st, cJSON *rec, struct lb_err *e)
 
 	lb_util_isotime(time(NULL), now);
 	memset(&q, 0, sizeof(q));
-	if (check(st, rec, &s, e) == -1)
+	if (check(st, rec, &s, e) == -1) {
+		cJSON_Delete(s.own);
 		return -1;
+	}
 	lb_finalize_markers_init(&m, s.allowed ? s.workers : 1);
 
 	if (!s.allowed) {
@@ -449,6 +478,7 @@ build:
 	lb_json_set(rec, "final", fin);
 	rv = 0;
 out:
+	cJSON_Delete(s.own);
 	cJSON_Delete(results);
 	lb_finalize_markers_free(&m);
 	lb_buf_free(&why);

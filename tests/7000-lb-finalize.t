@@ -4,7 +4,7 @@
 # qualifier row read back with the aws CLI, bad records, S3 and DynamoDB
 # faults from faultd, hostile team names.
 . "${0%/*}/lib.sh"
-plan 115
+plan 116
 
 py=$(python3 -c 'import sys; print(sys.executable)')
 PATH=${py%/*}:$PATH
@@ -130,6 +130,8 @@ python3 -c 'print("x" * 2000000)' >tree/143/evalai/stdout.txt
 printf '[{"accuracies": {"Driving score": 1}}]' >tree/143/evalai/results.json
 markers 160 $(done_all 1)
 evalai 160
+markers 161 $(done_all 1)
+evalai 161
 # hostile team names, one a line
 python3 -c 'import sys
 sys.stdout.buffer.write("\n".join(["$(touch pwned); `id` | rm -rf / && echo \"x\"",
@@ -455,6 +457,14 @@ ok '-c: the bucket of the cluster named by data.cluster.id' $?
 run <in
 [ $rc -eq 1 ] && grep -q 'data.aws.s3_bucket must be a non-empty string' err
 ok 'without -c that record has no bucket' $?
+# and the qualifier rules of the cluster when the record has none
+mkdoc 161 'data.cluster.parallelization_workers=1' 'data.aws=DEL' \
+    'data.qualifier=DEL' 'data.submission.track_codename="SENSORS_QUALIFIER"' \
+    'data.submission.team_id="q7"' >in
+LB_TEST_EVALAI=http://127.0.0.1:9 run -c lb.yaml --no-qualifier-write <in
+[ $rc -eq 0 ] &&
+    [ "$(j 'd[0]["final"]["qualifier"]["qualifying_to"]+"/"+d[0]["final"]["qualifier"]["threshold"]+"/"+str(d[0]["final"]["qualifier"]["passed"])')" = SENSORS/1.5/True ]
+ok '-c: the qualifier map and thresholds of the cluster' $?
 
 # --- unknown bucket, faults ------------------------------------------------------
 mkdoc 170 'data.aws.s3_bucket="no-such-bucket-here"' >in
