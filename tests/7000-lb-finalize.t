@@ -4,7 +4,7 @@
 # qualifier row read back with the aws CLI, bad records, S3 and DynamoDB
 # faults from faultd, hostile team names.
 . "${0%/*}/lib.sh"
-plan 116
+plan 121
 
 py=$(python3 -c 'import sys; print(sys.executable)')
 PATH=${py%/*}:$PATH
@@ -132,6 +132,11 @@ markers 160 $(done_all 1)
 evalai 160
 markers 161 $(done_all 1)
 evalai 161
+markers 5001 $(done_all 2)
+evalai 5001 42.5
+markers 5004 monitor.done agent-1.done simulator-1.done uploader-1.done \
+    agent-2.crash0 agent-2.crash1
+evalai 5004 12.5
 # hostile team names, one a line
 python3 -c 'import sys
 sys.stdout.buffer.write("\n".join(["$(touch pwned); `id` | rm -rf / && echo \"x\"",
@@ -517,6 +522,44 @@ AWS_SECRET_ACCESS_KEY=Sup3rSecretValue9 run -v <in
 ok '-v traces the requests' $?
 expect_nogrep 'no secret key in the trace' 'Sup3rSecretValue9' err
 expect_nogrep 'no secret key in the output' 'Sup3rSecretValue9' out
+
+# --- into lb-evalai-post, against the EvalAI emulator ----------------------------
+if [ -f "$top/tests/emulators/evalai.py" ] && command -v flock >/dev/null 2>&1
+then
+	"$py" "$top/tests/emulators/evalai.py" --port 0 \
+	    --seed "$data/evalai-tools-seed.json" >emu.url 2>emu.log &
+	srv_started $!
+	i=0
+	while [ ! -s emu.url ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	EMU=$(head -n 1 emu.url)
+	wait_url "$EMU/_emu/health" "$!"
+	ok 'EvalAI emulator started' $?
+	ev=$(python3 -c 'import json,sys; print(json.dumps({"api_server": sys.argv[1]}))' "$EMU")
+	{ mkdoc 5001 "data.evalai=$ev"; mkdoc 5004 "data.evalai=$ev"; } >in
+	run <in
+	LB_EVALAI_TOKEN=host-token-0001 LB_LOCK_DIR=$scratch/locks \
+	    lb-evalai-post <out >posted 2>post.err
+	ok 'lb-evalai-post takes both records (exit 0)' $?
+	st() {
+		curl -s -H "Authorization: Bearer host-token-0001" \
+		    "$EMU/api/jobs/submission/$1" | python3 -c \
+		    'import json, sys; print(json.load(sys.stdin)["status"])'
+	}
+	art() {
+		u=$(curl -s "$EMU/_emu/submissions/$1" | python3 -c \
+		    'import json, sys; print(json.load(sys.stdin)[sys.argv[1]] or "")' "$2")
+		[ -n "$u" ] && curl -s "$u"
+	}
+	[ "$(st 5001)/$(st 5004)" = finished/failed ]
+	ok 'EvalAI shows finished and failed (curl)' $?
+	art 5004 stderr_file >got
+	expect_grep 'the participant reads why it failed' \
+	    "worker 2's agent crashed 2 times; worker 2 did not finish" got
+	art 5001 stdout_file >got
+	expect_grep 'and the stdout of the finished one' '^Driving score | 42.5' got
+else
+	for i in 1 2 3 4 5; do ok '# SKIP no EvalAI emulator or flock' 0; done
+fi
 
 # --- hostile team names --------------------------------------------------------
 i=0
