@@ -3,7 +3,7 @@
 # bodies left on the queue, -n, -f with SIGTERM, faults from faultd.
 . "${0%/*}/lib.sh"
 moto_start
-plan 37
+plan 42
 
 faultd() {
 	: >flog
@@ -166,3 +166,29 @@ AWS_ENDPOINT_URL=$F lb-sqs-recv -q "$Q" -w 0 -n 1 >out 2>err
 port=$(free_port)
 AWS_ENDPOINT_URL=http://127.0.0.1:$port lb-sqs-recv -q "$Q" -w 0 >out 2>err
 [ $? -eq 75 ]; ok 'unreachable endpoint: exit 75' $?
+
+# wrong credentials: moto in signature-checking mode
+# moto_auth: moto checks signatures from now on; CI_AK/CI_SK is a real pair
+moto_auth() {
+	awsx iam create-user --user-name ci >/dev/null
+	awsx iam put-user-policy --user-name ci --policy-name all \
+	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+	awsx iam create-access-key --user-name ci \
+	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >ak
+	read -r CI_AK CI_SK <ak
+	curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset-auth" \
+	    -H 'Content-Type: text/plain' --data-binary 0 >/dev/null
+}
+moto_auth
+good() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK "$@"; }
+wrong() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=wrong "$@"; }
+QA=$(good awsx sqs create-queue --queue-name authq --query QueueUrl --output text)
+good awsx sqs send-message --queue-url "$QA" --message-body "$good_int" >/dev/null
+good lb-sqs-recv -q "$QA" -w 0 >out 2>err
+[ $? -eq 0 ] && [ "$(wc -l <out)" -eq 1 ]; ok 'signed with the right key: received' $?
+wrong lb-sqs-recv -q "$QA" -w 0 >out 2>err
+[ $? -eq 1 ] && [ ! -s out ]; ok 'wrong secret: exit 1, nothing received' $?
+expect_grep 'wrong secret: SignatureDoesNotMatch' 'SignatureDoesNotMatch' err
+AWS_ACCESS_KEY_ID=AKIANOBODY AWS_SECRET_ACCESS_KEY=x lb-sqs-recv -q "$QA" -w 0 >out 2>err
+[ $? -eq 1 ]; ok 'unknown key id: exit 1' $?
+expect_grep 'unknown key id: InvalidClientTokenId' 'InvalidClientTokenId' err

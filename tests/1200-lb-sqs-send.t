@@ -3,7 +3,7 @@
 # FIFO ids, per-entry failures, bad input, faults from faultd.
 . "${0%/*}/lib.sh"
 moto_start
-plan 33
+plan 36
 
 faultd() {
 	: >flog
@@ -131,3 +131,24 @@ curl -s -X POST --data-binary 500 "$F/_faultd/script" >/dev/null
 AWS_ENDPOINT_URL=$F lb-sqs-send -q "$Q" <two >out 2>err
 [ $? -eq 75 ] && [ ! -s out ] && [ "$(grep -c 'stdin:[12]: .*500' err)" -eq 2 ]
 ok 'persistent 500: exit 75, both records reported' $?
+
+# wrong credentials: moto in signature-checking mode
+# moto_auth: moto checks signatures from now on; CI_AK/CI_SK is a real pair
+moto_auth() {
+	awsx iam create-user --user-name ci >/dev/null
+	awsx iam put-user-policy --user-name ci --policy-name all \
+	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+	awsx iam create-access-key --user-name ci \
+	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >ak
+	read -r CI_AK CI_SK <ak
+	curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset-auth" \
+	    -H 'Content-Type: text/plain' --data-binary 0 >/dev/null
+}
+moto_auth
+good() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK "$@"; }
+wrong() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=wrong "$@"; }
+echo '{"signed":1}' | good lb-sqs-send -q "$Q" >out 2>err
+[ $? -eq 0 ] && [ "$(wc -l <out)" -eq 1 ]; ok 'signed with the right key: sent' $?
+echo '{"signed":2}' | wrong lb-sqs-send -q "$Q" >out 2>err
+[ $? -eq 1 ] && [ ! -s out ]; ok 'wrong secret: exit 1, not echoed' $?
+expect_grep 'the record is reported with SignatureDoesNotMatch' 'stdin:1: .*SignatureDoesNotMatch' err

@@ -3,7 +3,7 @@
 # conditions, bad input, sizes, faults from faultd.
 . "${0%/*}/lib.sh"
 moto_start
-plan 44
+plan 47
 
 faultd() {
 	: >flog
@@ -172,3 +172,25 @@ AWS_ENDPOINT_URL=$F lb-ddb-put -t T <one >out 2>err
 set_script 500
 AWS_ENDPOINT_URL=$F lb-ddb-put -t T <one >out 2>err
 [ $? -eq 75 ] && [ ! -s out ]; ok 'persistent 500: exit 75, not echoed' $?
+
+# wrong credentials: moto in signature-checking mode
+# moto_auth: moto checks signatures from now on; CI_AK/CI_SK is a real pair
+moto_auth() {
+	awsx iam create-user --user-name ci >/dev/null
+	awsx iam put-user-policy --user-name ci --policy-name all \
+	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+	awsx iam create-access-key --user-name ci \
+	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >ak
+	read -r CI_AK CI_SK <ak
+	curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset-auth" \
+	    -H 'Content-Type: text/plain' --data-binary 0 >/dev/null
+}
+moto_auth
+good() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK "$@"; }
+wrong() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=wrong "$@"; }
+echo '{"team_id":"auth","submission_id":"1"}' | good lb-ddb-put -t T >out 2>err
+[ $? -eq 0 ] && [ "$(wc -l <out)" -eq 1 ]; ok 'signed with the right key: written' $?
+printf '%s\n' '{"team_id":"auth","submission_id":"2"}' '{"team_id":"auth","submission_id":"3"}' |
+    wrong lb-ddb-put -t T >out 2>err
+[ $? -eq 1 ] && [ ! -s out ]; ok 'wrong secret: exit 1, nothing echoed' $?
+expect_grep 'SignatureDoesNotMatch, giving up' 'SignatureDoesNotMatch.*giving up' err

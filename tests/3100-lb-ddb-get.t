@@ -3,7 +3,7 @@
 # and Scan as plain JSON lines (moto), misses, bad input, faults.
 . "${0%/*}/lib.sh"
 moto_start
-plan 38
+plan 41
 
 faultd() {
 	: >flog
@@ -149,3 +149,24 @@ faultd 200 '{"Items":[{"a":{"Q":"x"}}]}'
 AWS_ENDPOINT_URL=$F lb-ddb-get -t T >out 2>err
 [ $? -eq 1 ]; ok 'an AttributeValue of unknown type: exit 1' $?
 expect_grep 'and says so' 'unknown AttributeValue type Q' err
+
+# wrong credentials: moto in signature-checking mode
+# moto_auth: moto checks signatures from now on; CI_AK/CI_SK is a real pair
+moto_auth() {
+	awsx iam create-user --user-name ci >/dev/null
+	awsx iam put-user-policy --user-name ci --policy-name all \
+	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+	awsx iam create-access-key --user-name ci \
+	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >ak
+	read -r CI_AK CI_SK <ak
+	curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset-auth" \
+	    -H 'Content-Type: text/plain' --data-binary 0 >/dev/null
+}
+moto_auth
+good() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK "$@"; }
+wrong() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=wrong "$@"; }
+good lb-ddb-get -t T -K team_id=t1,submission_id=s1 >out 2>err
+[ $? -eq 0 ] && [ "$(wc -l <out)" -eq 1 ]; ok 'signed with the right key: read' $?
+wrong lb-ddb-get -t T -K team_id=t1,submission_id=s1 >out 2>err
+[ $? -eq 1 ] && [ ! -s out ]; ok 'wrong secret: exit 1, nothing printed' $?
+expect_grep 'SignatureDoesNotMatch' 'SignatureDoesNotMatch' err

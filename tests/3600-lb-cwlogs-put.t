@@ -3,7 +3,7 @@
 # lines, timestamps, the time-based flush, SIGTERM, faults from faultd.
 . "${0%/*}/lib.sh"
 moto_start
-plan 27
+plan 30
 
 faultd() {
 	: >flog
@@ -122,3 +122,24 @@ curl -s -X POST --data-binary 500 "$F/_faultd/script" >/dev/null
 printf '%s\n' one two | AWS_ENDPOINT_URL=$F lb-cwlogs-put -g g -s s 2>err
 [ $? -eq 75 ]; ok 'persistent 500: exit 75' $?
 expect_grep 'the lost lines are counted' '2 log events (.* bytes) not sent' err
+
+# wrong credentials: moto in signature-checking mode
+# moto_auth: moto checks signatures from now on; CI_AK/CI_SK is a real pair
+moto_auth() {
+	awsx iam create-user --user-name ci >/dev/null
+	awsx iam put-user-policy --user-name ci --policy-name all \
+	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+	awsx iam create-access-key --user-name ci \
+	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >ak
+	read -r CI_AK CI_SK <ak
+	curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset-auth" \
+	    -H 'Content-Type: text/plain' --data-binary 0 >/dev/null
+}
+moto_auth
+good() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK "$@"; }
+wrong() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=wrong "$@"; }
+echo signed | good lb-cwlogs-put -g app/g1 -s s1 2>err
+[ $? -eq 0 ]; ok 'signed with the right key: sent' $?
+echo unsigned | wrong lb-cwlogs-put -g app/g1 -s s1 2>err
+[ $? -eq 1 ]; ok 'wrong secret: exit 1' $?
+expect_grep 'the event is counted as not sent' '1 log events .* not sent: .*SignatureDoesNotMatch' err

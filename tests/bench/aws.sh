@@ -14,6 +14,7 @@ done
 command -v hyperfine >/dev/null || { echo "aws.sh: no hyperfine" >&2; exit 2; }
 command -v aws >/dev/null || { echo "aws.sh: no aws CLI" >&2; exit 2; }
 # lib.sh: moto_start, awsx, a scratch directory and cleanup by PID
+# shellcheck disable=SC1091
 . "$top/tests/lib.sh"
 moto_start >/dev/null
 
