@@ -28,8 +28,8 @@ struct cond {
 };
 
 static const char *table, *member, *rfile;
-static char *keys[MAXLIST];
-static int nkeys, ifabsent, okexists, nassign, nconds;
+static char *keys[MAXLIST], *removes[MAXLIST];
+static int nkeys, nremoves, ifabsent, okexists, nassign, nconds;
 static struct assign assign[MAXLIST];
 static struct cond conds[MAXLIST];
 
@@ -37,7 +37,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: lb-ddb-put -t table [-i member] [-k keyattrs "
-	    "[-s attr=path ...]] [-r file]\n"
+	    "[-s attr=path ...] [-d attr ...]]\n\t[-r file]"
 	    "\t[--if attr=value ...] [--if-in attr=v1,v2 ...] [--if-absent] "
 	    "[--ok-if-exists]\n");
 	exit(2);
@@ -162,7 +162,7 @@ request(const cJSON *rec, const char **op, struct lb_err *e)
 	}
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "TableName", table);
-	if (nassign == 0) {
+	if (nassign == 0 && nremoves == 0) {
 		*op = "PutItem";
 		if ((item = lb_ddb_to_item(src, e)) == NULL)
 			goto bad;
@@ -176,7 +176,8 @@ request(const cJSON *rec, const char **op, struct lb_err *e)
 				goto bad;
 			cJSON_AddItemToObject(key, keys[i], av);
 		}
-		lb_buf_puts(&b, "SET ");
+		if (nassign > 0)
+			lb_buf_puts(&b, "SET ");
 		for (i = 0; i < nassign; i++) {
 			lb_err_clear(e);
 			v = lb_jsonpath_get(rec, assign[i].path, e);
@@ -193,6 +194,11 @@ request(const cJSON *rec, const char **op, struct lb_err *e)
 			    lb_ddb_expr_name(&x, assign[i].attr));
 			lb_buf_puts(&b, lb_ddb_expr_value(&x, av));
 		}
+		/* REMOVE: e.g. leaving a sparse index */
+		for (i = 0; i < nremoves; i++)
+			lb_buf_printf(&b, "%s%s", i ? ", " : (nassign ?
+			    " REMOVE " : "REMOVE "),
+			    lb_ddb_expr_name(&x, removes[i]));
 		cJSON_AddStringToObject(body, "UpdateExpression", b.p);
 	}
 	b.len = 0;
@@ -231,9 +237,16 @@ main(int argc, char *argv[])
 	size_t rawlen;
 	cJSON *rec, *body, *ans, *d;
 
-	while ((ch = getopt_long(argc, argv, "i:k:r:s:t:", longopts,
+	while ((ch = getopt_long(argc, argv, "d:i:k:r:s:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'd':
+			if (nremoves == MAXLIST)
+				errx(2, "more than %d -d", MAXLIST);
+			if (*optarg == '\0')
+				errx(2, "-d: empty attribute name");
+			removes[nremoves++] = optarg;
+			break;
 		case 'i':
 			member = optarg;
 			break;
@@ -281,8 +294,8 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc || table == NULL || *table == '\0')
 		usage();
-	if (nassign > 0 && nkeys == 0)
-		errx(2, "-s needs -k (the key attributes to update)");
+	if ((nassign > 0 || nremoves > 0) && nkeys == 0)
+		errx(2, "-s and -d need -k (the key attributes to update)");
 	if (ifabsent && nkeys == 0)
 		errx(2, "--if-absent needs -k (the key attributes)");
 	signal(SIGPIPE, SIG_IGN);

@@ -3,7 +3,7 @@
 # conditions, bad input, sizes, faults from faultd.
 . "${0%/*}/lib.sh"
 moto_start
-plan 47
+plan 50
 
 faultd() {
 	: >flog
@@ -174,6 +174,21 @@ AWS_ENDPOINT_URL=$F lb-ddb-put -t T <one >out 2>err
 [ $? -eq 75 ] && [ ! -s out ]; ok 'persistent 500: exit 75, not echoed' $?
 
 # wrong credentials: moto in signature-checking mode
+# -d: REMOVE, as a submission leaves the sparse "unfinished" index
+echo '{"team_id":"rm","submission_id":"1","unfinished":"lb2","st":"RUNNING"}' |
+    lb-ddb-put -t T >/dev/null
+echo '{"team_id":"rm","submission_id":"1","new":"FINISHED"}' |
+    lb-ddb-put -t T -k team_id,submission_id -s 'st=$.new' -d unfinished \
+    --if st=RUNNING >out 2>err
+ok '-s with -d: written' $?
+awsx dynamodb get-item --table-name T \
+    --key '{"team_id":{"S":"rm"},"submission_id":{"S":"1"}}' >item.json
+jq -e '.Item.st.S == "FINISHED" and .Item.unfinished == null' item.json >/dev/null
+ok 'the aws CLI sees the attribute removed and the other set' $?
+echo '{"team_id":"rm","submission_id":"1"}' |
+    lb-ddb-put -t T -d unfinished -d st >/dev/null 2>err
+[ $? -eq 2 ] && grep -q 'need -k' err; ok '-d without -k is a usage error' $?
+
 # moto_auth: moto checks signatures from now on; CI_AK/CI_SK is a real pair
 moto_auth() {
 	awsx iam create-user --user-name ci >/dev/null
