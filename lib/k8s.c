@@ -37,6 +37,23 @@ arr(const cJSON *a)
 	return cJSON_IsArray(a) ? a : NULL;
 }
 
+/* Exactly one JSON document in p[0..n) (no trailing garbage). */
+static cJSON *
+parse(const char *p, size_t n)
+{
+	char *c;
+	cJSON *j;
+
+	if (p == NULL)
+		return NULL;
+	c = lb_xmalloc(n + 1);
+	memcpy(c, p, n);
+	c[n] = '\0';
+	j = cJSON_ParseWithLengthOpts(c, n + 1, NULL, 1);
+	free(c);
+	return j;
+}
+
 /* base64 */
 
 char *
@@ -616,7 +633,7 @@ lb_k8s_exec_parse(const char *out, size_t len, const char *api,
 
 	*token = *cert = *key = NULL;
 	*expires = 0;
-	if ((j = cJSON_ParseWithLengthOpts(out, len, NULL, 1)) == NULL ||
+	if ((j = parse(out, len)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return lb_err_set(err, LB_EFAIL, 0, "exec plugin: the output "
@@ -854,6 +871,10 @@ eks_config(struct lb_k8s *k, struct lb_err *err)
 	k->c.source = lb_xstrdup("eks");
 	k->c.eks_cluster = lb_xstrdup(k->o.eks_cluster);
 	k->c.namespace = lb_xstrdup("default");
+	if (k->o.token_only) {
+		k->c.server = lb_xstrdup("https://localhost");
+		return 0;
+	}
 	if (k->o.server != NULL)
 		return 0;	/* endpoint and CA given: no DescribeCluster */
 	if ((base = lb_aws_endpoint(k->aws, "eks")) == NULL)
@@ -873,7 +894,7 @@ eks_config(struct lb_k8s *k, struct lb_err *err)
 		lb_http_resp_free(&resp);
 		return -1;
 	}
-	j = cJSON_ParseWithLengthOpts(resp.body.p, resp.body.len, NULL, 1);
+	j = parse(resp.body.p, resp.body.len);
 	lb_http_resp_free(&resp);
 	ep = lb_json_str(j, "cluster.endpoint");
 	ca = lb_json_str(j, "cluster.certificateAuthority.data");
@@ -1147,8 +1168,7 @@ lb_k8s_call(struct lb_k8s *k, const char *method, const char *path,
 			forget(k);
 			continue;
 		}
-		j = cJSON_ParseWithLengthOpts(resp.body.p, resp.body.len,
-		    NULL, 1);
+		j = parse(resp.body.p, resp.body.len);
 		lb_http_resp_free(&resp);
 		if (status >= 300)
 			status_err(status, method, path, j, err);
@@ -1243,8 +1263,7 @@ lb_k8s_stream(struct lb_k8s *k, const char *path, long timeout_ms,
 			continue;
 		}
 		if (status >= 300) {
-			j = cJSON_ParseWithLengthOpts(g.errbody.p ?
-			    g.errbody.p : "", g.errbody.len, NULL, 1);
+			j = parse(g.errbody.p, g.errbody.len);
 			status_err(status, "GET", path, j, err);
 			cJSON_Delete(j);
 		}
@@ -1301,7 +1320,7 @@ wp_line(struct lb_k8s_wp *w, const char *p, size_t n, struct lb_err *err)
 	}
 	if (n == 0)
 		return 0;
-	if ((j = cJSON_ParseWithLengthOpts(p, n, NULL, 1)) == NULL ||
+	if ((j = parse(p, n)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return lb_err_set(err, LB_ETEMP, 0, "watch: a line that is "

@@ -89,6 +89,7 @@ struct lb_k8s_opts {
 	volatile int	*stop;
 	long		 timeout_ms;	/* per request; 0: 30 s */
 	int		 max_attempts;	/* 0: 5 */
+	int		 token_only;	/* EKS: no DescribeCluster */
 };
 
 struct lb_k8s *lb_k8s_new(const struct lb_k8s_opts *, struct lb_err *);
