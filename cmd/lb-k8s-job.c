@@ -260,6 +260,7 @@ connect_k8s(void)
 		return;
 	if (opt.verbose)
 		opt.ko.trace = trace;
+	opt.ko.sa_dir = getenv("LB_K8S_SA_DIR");
 	opt.ko.stop = &stop;
 	if ((opt.k = lb_k8s_new(&opt.ko, &e)) == NULL)
 		errx(e.kind == LB_ETEMP ? LB_ETEMP : LB_EUSAGE, "%s", e.msg);
@@ -584,6 +585,49 @@ watch_job(const char *ns, const char *name, struct watch *w, long secs,
 	return 0;
 }
 
+/*
+ * Look at one Job through a list with a field selector: the list's
+ * resourceVersion is the current one, so the watch that follows starts
+ * at "now" even when the Job itself has not changed for long.  Returns
+ * 200 with *job, 404 when there is none, else the failed status.
+ */
+static long
+get_job(const char *ns, const char *name, cJSON **job, char *rv, size_t rvlen,
+    struct lb_err *e)
+{
+	char *path, *q;
+	cJSON *list = NULL, *it;
+	const char *v;
+	long st;
+
+	*job = NULL;
+	path = lb_k8s_jobs_path(ns, NULL);
+	q = lb_xasprintf("%s?fieldSelector=metadata.name%%3D%s", path, name);
+	st = lb_k8s_call(opt.k, "GET", q, NULL, &list, e);
+	free(q);
+	free(path);
+	if (st != 200) {
+		cJSON_Delete(list);
+		return st;
+	}
+	v = lb_json_str(list, "metadata.resourceVersion");
+	snprintf(rv, rvlen, "%s", v ? v : "");
+	it = cJSON_GetObjectItemCaseSensitive(list, "items");
+	it = cJSON_IsArray(it) ? it->child : NULL;
+	for (; it != NULL; it = it->next)
+		if ((v = lb_json_str(it, "metadata.name")) != NULL &&
+		    strcmp(v, name) == 0)
+			break;
+	if (it == NULL) {
+		cJSON_Delete(list);
+		lb_err_set(e, LB_EFAIL, 404, "Job %s not found", name);
+		return 404;
+	}
+	*job = cJSON_Duplicate(it, 1);
+	cJSON_Delete(list);
+	return 200;
+}
+
 /* wait */
 
 static int
@@ -605,7 +649,7 @@ wait_job(cJSON *rec, const char *ns, const char *name, const char *uid,
 		/* 1: a fresh look (also after 410 and every round) */
 		cJSON_Delete(job);
 		job = NULL;
-		st = lb_k8s_call(opt.k, "GET", path, NULL, &job, e);
+		st = get_job(ns, name, &job, w.rv, sizeof(w.rv), e);
 		if (st == 404) {
 			memset(o, 0, sizeof(*o));
 			if (w.last != NULL)
@@ -658,10 +702,7 @@ wait_job(cJSON *rec, const char *ns, const char *name, const char *uid,
 			    opt.timeout);
 			goto fail;
 		}
-		/* 2: watch from here until something changes */
-		snprintf(w.rv, sizeof(w.rv), "%s", lb_json_str(job,
-		    "metadata.resourceVersion") ? lb_json_str(job,
-		    "metadata.resourceVersion") : "");
+		/* 2: watch from the list's version until something changes */
 		secs = opt.interval;
 		if (opt.timeout > 0 && (opt.timeout * 1000 -
 		    (lb_util_now_ms() - t0)) / 1000 + 1 < secs)
@@ -669,11 +710,18 @@ wait_job(cJSON *rec, const char *ns, const char *name, const char *uid,
 			    t0)) / 1000 + 1;
 		cJSON_Delete(w.last);
 		w.last = NULL;
+		lb_err_clear(e);
 		if (watch_job(ns, name, &w, secs, e) == -1) {
 			if (e->kind != LB_ETEMP || ++fails >= 5)
 				goto fail;
 			lb_util_sleep_ms(1000L * fails, &stop);
 		}
+		if (opt.verbose && w.gone)
+			warnx("Job %s: watch expired (410), listing again",
+			    name);
+		else if (opt.verbose && e->msg[0] != '\0')
+			warnx("Job %s: watch ended: %s; listing again", name,
+			    e->msg);
 		if (w.deleted) {
 			lb_k8s_job_outcome(w.last, o);
 			if (!is_done(o, 1)) {
@@ -801,7 +849,7 @@ wait_gone(const char *ns, const char *name, struct lb_err *e)
 
 	memset(&w, 0, sizeof(w));
 	for (;;) {
-		st = lb_k8s_call(opt.k, "GET", path, NULL, &job, e);
+		st = get_job(ns, name, &job, w.rv, sizeof(w.rv), e);
 		if (st == 404)
 			break;
 		if (st != 200) {
@@ -809,9 +857,6 @@ wait_gone(const char *ns, const char *name, struct lb_err *e)
 			cJSON_Delete(job);
 			return -1;
 		}
-		snprintf(w.rv, sizeof(w.rv), "%s", lb_json_str(job,
-		    "metadata.resourceVersion") ? lb_json_str(job,
-		    "metadata.resourceVersion") : "");
 		cJSON_Delete(job);
 		job = NULL;
 		if (stop || (opt.timeout > 0 && lb_util_now_ms() - t0 >=

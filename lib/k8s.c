@@ -636,7 +636,7 @@ lb_k8s_exec_parse(const char *out, size_t len, const char *api,
 	if ((j = parse(out, len)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
-		return lb_err_set(err, LB_EFAIL, 0, "exec plugin: the output "
+		return lb_err_set(err, LB_EUSAGE, 0, "exec plugin: the output "
 		    "is not a JSON object");
 	}
 	if (lb_json_str(j, "kind") == NULL ||
@@ -644,27 +644,27 @@ lb_k8s_exec_parse(const char *out, size_t len, const char *api,
 	    lb_json_str(j, "apiVersion") == NULL ||
 	    strcmp(lb_json_str(j, "apiVersion"), api) != 0) {
 		cJSON_Delete(j);
-		return lb_err_set(err, LB_EFAIL, 0, "exec plugin: the output "
+		return lb_err_set(err, LB_EUSAGE, 0, "exec plugin: the output "
 		    "is not an ExecCredential of %s", api);
 	}
 	if (!cJSON_IsObject(st = cJSON_GetObjectItemCaseSensitive(j,
 	    "status"))) {
 		cJSON_Delete(j);
-		return lb_err_set(err, LB_EFAIL, 0, "exec plugin: no status");
+		return lb_err_set(err, LB_EUSAGE, 0, "exec plugin: no status");
 	}
 	t = sget(st, "token");
 	c = sget(st, "clientCertificateData");
 	k = sget(st, "clientKeyData");
 	if ((c == NULL) != (k == NULL) || (t == NULL && c == NULL)) {
 		cJSON_Delete(j);
-		return lb_err_set(err, LB_EFAIL, 0, "exec plugin: status "
+		return lb_err_set(err, LB_EUSAGE, 0, "exec plugin: status "
 		    "needs a token or a client certificate and key");
 	}
 	if ((x = sget(st, "expirationTimestamp")) != NULL &&
 	    (*expires = lb_k8s_time(x)) == -1) {
 		cJSON_Delete(j);
 		*expires = 0;
-		return lb_err_set(err, LB_EFAIL, 0, "exec plugin: bad "
+		return lb_err_set(err, LB_EUSAGE, 0, "exec plugin: bad "
 		    "expirationTimestamp");
 	}
 	*token = t ? lb_xstrdup(t) : NULL;
