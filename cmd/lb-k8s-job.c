@@ -1545,7 +1545,10 @@ main(int argc, char *argv[])
 			cJSON_Delete(rec);
 			continue;
 		}
-		warnx("stdin:%ld: %s", lb_jsonl_line(in), e.msg);
+		if (r == -1)	/* the reader's message names the line */
+			warnx("%s", e.msg);
+		else
+			warnx("stdin:%ld: %s", lb_jsonl_line(in), e.msg);
 		lb_err_fold(&status, e.kind);
 		if (opt.rejects != NULL) {
 			raw = lb_jsonl_raw(in, &rawlen);

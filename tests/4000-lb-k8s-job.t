@@ -108,10 +108,10 @@ expect_exit "render: a template with a bad States.Format is a usage error" 2 \
     $K render -f "$T/bad-syntax.yaml" </dev/null 2>r4.err
 expect_grep "render: the error names the file and line" 'bad-syntax.yaml:10: image.\$: .*1 argument' r4.err
 printf '%s\n' '{"submission":{"name":"x"}}' 'not json' \
-    '{"submission":{"submission_id":"1","name":"ok-1","team_name":"t"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}' \
+    '{"submission":{"submission_id":"1","name":"ok-1","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}' \
     >in5
-expect_exit "render: bad records give exit 1" 1 $K render -f "$T/scripted.yaml" \
-    -r rej5 <in5 >r5 2>r5.err
+$K render -f "$T/scripted.yaml" -r rej5 <in5 >r5 2>r5.err
+ok "render: bad records give exit 1" $(($? != 1))
 expect_grep "render: missing member named with file:line" \
     '^lb-k8s-job: stdin:1: .*scripted.yaml:8: emu.lb/script.\$: .*test' r5.err
 expect_grep "render: the good record still comes out" '"name":"ok-1"' r5
@@ -146,8 +146,8 @@ jq1 'str(d[0]["k8s"]["created"])+" "+d[0]["k8s"]["uid"]' c2 >got
 echo "False $UID1" >want
 expect_same "create again: already created, same uid" want got
 rec ok-1 succeed Never 0 9999 >in
-expect_exit "create: a same-named Job of another submission is an error" 1 \
-    $K create -f "$T/scripted.yaml" <in >c3 2>c3.err
+$K create -f "$T/scripted.yaml" <in >c3 2>c3.err
+ok "create: a same-named Job of another submission is an error" $(($? != 1))
 expect_grep "create: the 409 is explained" 'exists and is not this submission' c3.err
 rec dry-1 succeed Never 0 >in
 $K create --dry-run -f "$T/scripted.yaml" <in >c4
@@ -155,6 +155,18 @@ k8s dry_run c4 >got; echo true >want
 expect_same "create --dry-run: validated by the server" want got
 code=$(api "$J/dry-1")
 [ "$code" = 404 ]; ok "create --dry-run: GET is 404" $?
+
+# every example template is accepted by the server (validated, not stored)
+for f in worker worker-hardened local/worker; do
+	$K create --dry-run -f "$top/examples/jobs/$f.yaml" <"$T/worker.json" \
+	    >/dev/null 2>dry.err
+	ok "create --dry-run examples/jobs/$f.yaml" $?
+done
+for f in monitor monitor-hardened local/monitor; do
+	$K create --dry-run -f "$top/examples/jobs/$f.yaml" <"$T/monitor.json" \
+	    >/dev/null 2>dry.err
+	ok "create --dry-run examples/jobs/$f.yaml" $?
+done
 
 # --- wait: outcomes (1.31 sequence)
 $K wait <c1 >w1 2>w1.err
@@ -324,18 +336,20 @@ jq1 'd[0]["k8s"]["state"]' w16 >got
 echo complete >want
 expect_same "dropped watch connections: complete" want got
 
-# --- 429 and 5xx
-admin DELETE requests >/dev/null
-admin POST fault '{"mode":"status","status":429,"retry_after":1,"path_regex":"jobs[?]fieldManager","method":"POST","count":1}' >/dev/null
-admin POST fault '{"mode":"status","status":503,"path_regex":"jobs[?]fieldManager","method":"POST","count":1}' >/dev/null
+# --- 429 and 5xx (GETs: the emulator's injected answers do not read a
+# request body, so a POST fault would desynchronise the connection)
 rec retry-1 succeed Never 0 >in
 $K create -f "$T/scripted.yaml" <in >c17 2>c17.err
-ok "create through 429 and 503: exit 0" $?
-admin GET requests | python3 -c 'import json,sys
-r=json.load(sys.stdin); r=r.get("requests",r) if isinstance(r,dict) else r
-print(" ".join(str(x["status"]) for x in r if x["method"]=="POST"))' >got
-echo "429 503 201" >want
-expect_same "429 and 503 retried, then 201" want got
+admin DELETE requests >/dev/null
+admin POST fault '{"mode":"status","status":429,"retry_after":1,"path_regex":"jobs/retry-1$","method":"GET","count":1}' >/dev/null
+admin POST fault '{"mode":"status","status":503,"path_regex":"jobs/retry-1$","method":"GET","count":1}' >/dev/null
+$K status <c17 >s17a 2>s17a.err
+ok "status through 429 and 503: exit 0" $?
+admin GET requests | $PY -c 'import json,sys
+r=json.load(sys.stdin)
+print(" ".join(str(x["status"]) for x in r if x["path"].endswith("jobs/retry-1")))' >got
+echo "429 503 200" >want
+expect_same "429 and 503 retried, then 200" want got
 admin POST fault '{"mode":"status","status":500,"path_regex":"jobs/retry-1","count":20}' >/dev/null
 expect_exit "status: 500 for good is a temporary failure (75)" 75 \
     $K status <c17 >/dev/null 2>s17.err
@@ -399,18 +413,18 @@ code=$(api "$J/del-2")
 
 # --- hostile names and values
 rm -f pwned
-printf '{"submission":{"submission_id":"1","name":"$(touch pwned)","team_name":"t"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
+printf '{"submission":{"submission_id":"1","name":"$(touch pwned)","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
 expect_exit "create: a name with shell syntax is refused" 1 \
     $K create -f "$T/scripted.yaml" <in >/dev/null 2>h1.err
 expect_grep "create: the bad name is explained" 'not a DNS-1123 label' h1.err
 long=$(python3 -c 'print("a"*300)')
-printf '{"submission":{"submission_id":"1","name":"%s","team_name":"t"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' "$long" >in
+printf '{"submission":{"submission_id":"1","name":"%s","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' "$long" >in
 expect_exit "create: a 300-character name is refused" 1 \
     $K create -f "$T/scripted.yaml" <in >/dev/null 2>h2.err
-printf '{"submission":{"submission_id":"1","name":"\\u00e9quipe-1","team_name":"t"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
+printf '{"submission":{"submission_id":"1","name":"\\u00e9quipe-1","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
 expect_exit "create: a unicode name is refused" 1 \
     $K create -f "$T/scripted.yaml" <in >/dev/null 2>h3.err
-printf '{"submission":{"submission_id":"1; rm -rf /","name":"h-4","team_name":"t"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
+printf '{"submission":{"submission_id":"1; rm -rf /","name":"h-4","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
 expect_exit "create: a submission id that is no label value is refused" 1 \
     $K create -f "$T/scripted.yaml" <in >/dev/null 2>h4.err
 $PY -c 'import json
