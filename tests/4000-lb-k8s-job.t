@@ -8,7 +8,7 @@ emu=$top/tests/emulators/k8s.py
 command -v python3 >/dev/null 2>&1 || skip_all "python3 missing"
 command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl missing"
-plan 117
+plan 122
 
 T=$data/k8s-job
 J=/apis/batch/v1/namespaces/default/jobs
