@@ -1020,8 +1020,9 @@ log_container(const char *ns, const char *pod, const char *c, int follow,
 		    since ? "&sinceTime=" : "", since ? since : "");
 		free(since);
 		snprintf(l.skip, sizeof(l.skip), "%s", l.last);
-		st = lb_k8s_stream(opt.k, q, follow ? 0 : 60000, log_cb, &l,
-		    e);
+		/* a followed stream lasts as long as the container */
+		st = lb_k8s_stream(opt.k, q, follow ? 7 * 86400000L : 60000,
+		    log_cb, &l, e);
 		free(q);
 		log_flush(&l);
 		if (!follow || stop || st == 404)
@@ -1046,6 +1047,22 @@ log_container(const char *ns, const char *pod, const char *c, int follow,
 	free(pfx);
 	lb_buf_free(&l.part);
 	return 0;
+}
+
+/*
+ * In a follower process: a client of its own, never the parent's
+ * connection (a TLS session cannot be shared between processes).
+ */
+static void
+follow_one(const char *ns, const char *pod, const char *c)
+{
+	struct lb_err e;
+
+	if ((opt.k = lb_k8s_new(&opt.ko, &e)) == NULL) {
+		warnx("%s/%s: %s", pod, c, e.msg);
+		return;
+	}
+	log_container(ns, pod, c, 1, &e);
 }
 
 struct follower {
@@ -1119,8 +1136,7 @@ do_logs(cJSON *rec, struct lb_err *e)
 						}
 						fflush(stdout);
 						if ((pid = fork()) == 0) {
-							log_container(ns, pn,
-							    cn, 1, e);
+							follow_one(ns, pn, cn);
 							_exit(0);
 						}
 						fl = lb_xrealloc(fl,

@@ -674,6 +674,18 @@ lb_k8s_exec_parse(const char *out, size_t len, const char *api,
 	return 0;
 }
 
+/* Does the kubeconfig's env set the variable of entry e? */
+static int
+env_overridden(char **ours, const char *e)
+{
+	size_t n = strcspn(e, "=");
+
+	for (; *ours != NULL; ours++)
+		if (strncmp(*ours, e, n) == 0 && (*ours)[n] == '=')
+			return 1;
+	return 0;
+}
+
 /* Run the plugin without a shell; its stdout is the answer. */
 static char *
 exec_run(const struct lb_k8s_config *c, size_t *lenp, struct lb_err *err)
@@ -706,7 +718,8 @@ exec_run(const struct lb_k8s_config *c, size_t *lenp, struct lb_err *err)
 	env = lb_xmalloc(sizeof(char *) * (size_t)(i + n + 2));
 	n = 0;
 	for (i = 0; environ[i] != NULL; i++)
-		if (strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21) != 0)
+		if (strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21) != 0 &&
+		    !env_overridden(c->exec_env, environ[i]))
 			env[n++] = environ[i];
 	for (i = 0; c->exec_env[i] != NULL; i++)
 		env[n++] = c->exec_env[i];
@@ -735,7 +748,6 @@ exec_run(const struct lb_k8s_config *c, size_t *lenp, struct lb_err *err)
 		dup2(fd[1], 1);
 		close(fd[0]);
 		close(fd[1]);
-		/* later entries win in most libcs: ours were appended */
 		environ = env;
 		execvp(c->exec_argv[0], c->exec_argv);
 		_exit(127);

@@ -8,7 +8,7 @@ emu=$top/tests/emulators/k8s.py
 command -v python3 >/dev/null 2>&1 || skip_all "python3 missing"
 command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl missing"
-plan 122
+plan 128
 
 T=$data/k8s-job
 J=/apis/batch/v1/namespaces/default/jobs
@@ -220,6 +220,38 @@ jq1 'd[0]["k8s"]["state"]' s7 >got
 echo "pending" >want
 expect_same "status: a pod Pending within --pending-timeout is pending" want got
 $K delete -j pend-1 >/dev/null
+
+# status of a Job whose pod runs: running
+rec run-1 hang Never 0 >in
+$K create -f "$T/scripted.yaml" <in >c7b
+runs() { $K status <c7b | grep -q '"state":"running"'; }
+wait_for runs
+ok "status: a Job whose pod runs is running" $?
+# run --rm interrupted: the Job is deleted all the same
+rec int-1 hang Never 0 >in
+$K run --rm -i 2 -f "$T/scripted.yaml" <in >w7c 2>w7c.err &
+RP=$!
+wait_for sh -c "curl -s --cacert ca.crt $URL/_emu/requests | grep -q 'fieldSelector=metadata.name%3Dint-1'"
+kill -TERM $RP
+wait $RP
+ok "run --rm interrupted: temporary failure (75)" $(($? != 75))
+code=$(api "$J/int-1")
+[ "$code" = 404 ]; ok "run --rm interrupted: the Job was deleted" $?
+# the template from a member of the record: a file name or the object
+$PY -c 'import json,sys
+print(json.dumps({"tmpl":sys.argv[1],"submission":{"submission_id":"8","name":"m-1"}}))
+print(json.dumps({"tmpl":{"apiVersion":"batch/v1","kind":"Job",
+ "metadata":{"name.$":"$.submission.name"},"spec":{"template":{"spec":{
+ "restartPolicy":"Never","containers":[{"name":"a","image":"r/a:1"}]}}}},
+ "submission":{"submission_id":"8","name":"m-2"}}))
+print(json.dumps({"tmpl":7,"submission":{"submission_id":"8","name":"m-3"}}))' \
+    "$T/deadline.yaml" >in
+$K render -m tmpl <in >m1 2>m1.err
+ok "render -m: a bad member is a bad record (exit 1)" $(($? != 1))
+jq1 '[r["job"]["metadata"]["name"] for r in d]' m1 >got
+echo '["m-1", "m-2"]' >want
+expect_same "render -m: file name or inline template" want got
+expect_grep "render -m: the bad member is explained" 'stdin:3: no template: tmpl must be' m1.err
 
 # --- legacy sequence
 admin POST config '{"conditions":"legacy"}' >/dev/null
@@ -528,8 +560,9 @@ $2
 EOF
 }
 kcexec client.authentication.k8s.io/v1beta1 >kc-e
-KUBECONFIG=$scratch/kc-e $K status -j ok-1 >e1 2>e1.err
-ok "exec plugin v1beta1: token accepted" $?
+# the kubeconfig's env wins over the caller's
+env PLUGIN_TOKEN=wrong KUBECONFIG=$scratch/kc-e $K status -j ok-1 >e1 2>e1.err
+ok "exec plugin v1beta1: token accepted (kubeconfig env wins)" $?
 printf '%s\n' --cluster '$(touch pwned)' 'a b' >want
 expect_same "exec plugin: argv as written, no shell" want pl.args
 [ ! -e pwned ]; ok "exec plugin: no shell expanded the arguments" $?
