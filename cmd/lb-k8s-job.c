@@ -56,6 +56,7 @@ static struct {
 	int			 follow;
 	int			 verbose;
 	int			 ns_given;
+	int			 by_sub;	/* --submission */
 } opt;
 
 static volatile int stop;
@@ -1269,58 +1270,234 @@ do_token(void)
 	return 0;
 }
 
-/* selector mode: every Job of a submission */
+/* submission mode: every Job of a submission, as one record */
 
-static int
-by_submission(int *status)
+/* The submission id of a record: ours, the reconciler's row, the doc's. */
+static const char *
+any_sub_id(const cJSON *rec, char *buf, size_t len)
 {
-	struct lb_err e;
-	const cJSON *items, *it;
-	char *sel, *esel, *path, *q;
-	cJSON *list = NULL, *rec;
-	const char *name;
-	long st;
-	int rc;
+	static const char *paths[] = { "submission.submission_id",
+	    "submission_id", "data.submission.submission_id", NULL };
+	const char *v;
+	int i;
 
-	if (!lb_k8s_label_value_ok(opt.submission) || !*opt.submission)
-		errx(LB_EUSAGE, "--submission \"%s\": not a label value",
-		    opt.submission);
-	sel = lb_xasprintf("%s=%s", SUB_LABEL, opt.submission);
+	for (i = 0; paths[i] != NULL; i++)
+		if ((v = lb_json_text(lb_json_path(rec, paths[i]), buf,
+		    len)) != NULL)
+			return v;
+	return NULL;
+}
+
+/* How bad an outcome is for the submission: the worst one decides. */
+static int
+rank(int state)
+{
+	switch (state) {
+	case LB_K8S_STUCK:
+		return 6;
+	case LB_K8S_FAILED:
+		return 5;
+	case LB_K8S_DELETED:
+		return 4;
+	case LB_K8S_PENDING:
+	case LB_K8S_RUNNING:
+	case LB_K8S_SUSPENDED:
+		return 3;
+	default:
+		return 1;	/* complete */
+	}
+}
+
+/*
+ * One look at every Job of submission id: *jobs gets one object per Job,
+ * *agg the submission's state: stuck, failed or deleted as soon as one
+ * Job is; running while any Job is not finished; complete when all are.
+ * No Job at all is "deleted" (NoJobs).  rv gets the list's version.
+ */
+static int
+sub_look(const char *ns, const char *id, cJSON **jobs, char *rv, size_t rvlen,
+    struct lb_k8s_outcome *agg, struct lb_err *e)
+{
+	const cJSON *items, *it;
+	struct lb_k8s_outcome o;
+	char *sel, *esel, *path, *q;
+	const char *name, *v;
+	cJSON *list = NULL, *j;
+	long st;
+	int n = 0;
+
+	sel = lb_xasprintf("%s=%s", SUB_LABEL, id);
 	esel = lb_http_escape(sel, 0);
-	path = lb_k8s_jobs_path(opt.ns, NULL);
+	path = lb_k8s_jobs_path(ns, NULL);
 	q = lb_xasprintf("%s?labelSelector=%s", path, esel);
-	st = lb_k8s_call(opt.k, "GET", q, NULL, &list, &e);
+	st = lb_k8s_call(opt.k, "GET", q, NULL, &list, e);
 	free(q);
 	free(path);
 	free(esel);
 	free(sel);
-	if (st != 200)
-		errx(e.kind, "%s", e.msg);
+	if (st != 200) {
+		cJSON_Delete(list);
+		lb_err_prefix(e, "Jobs of submission %s", id);
+		return -1;
+	}
+	if (rv != NULL) {
+		v = lb_json_str(list, "metadata.resourceVersion");
+		snprintf(rv, rvlen, "%s", v ? v : "");
+	}
+	memset(agg, 0, sizeof(*agg));
+	agg->state = LB_K8S_COMPLETE;
+	agg->final = 1;
+	*jobs = cJSON_CreateArray();
 	items = cJSON_GetObjectItemCaseSensitive(list, "items");
 	cJSON_ArrayForEach(it, items) {
 		if ((name = lb_json_str(it, "metadata.name")) == NULL)
 			continue;
-		rec = cJSON_CreateObject();
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(rec,
-		    "submission"), "submission_id", opt.submission);
+		lb_k8s_job_outcome(it, &o);
+		if (look_at_pods(it, ns, &o, e) == -1) {
+			cJSON_Delete(list);
+			cJSON_Delete(*jobs);
+			*jobs = NULL;
+			return -1;
+		}
+		j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "job", name);
 		if (label(it, ROLE_LABEL) != NULL)
-			cJSON_AddStringToObject(rec, "role",
-			    label(it, ROLE_LABEL));
-		if (opt.verb == STATUS)
-			rc = status_of(rec, opt.ns, name, NULL, (cJSON *)it,
-			    &e);
-		else
-			rc = delete_one(rec, opt.ns, name,
-			    lb_json_str(it, "metadata.uid"), &e);
-		if (rc == -1) {
-			warnx("%s", e.msg);
-			lb_err_fold(status, e.kind);
-		} else if (lb_jsonl_write(stdout, rec) == -1)
-			err(LB_EFAIL, "stdout");
-		cJSON_Delete(rec);
+			cJSON_AddStringToObject(j, "role", label(it,
+			    ROLE_LABEL));
+		if ((v = lb_json_str(it, "metadata.uid")) != NULL)
+			cJSON_AddStringToObject(j, "uid", v);
+		lb_k8s_outcome_json(&o, j);
+		cJSON_AddItemToArray(*jobs, j);
+		if (n++ == 0 || rank(o.state) > rank(agg->state)) {
+			agg->state = o.state;
+			snprintf(agg->reason, sizeof(agg->reason), "%s",
+			    o.reason);
+			snprintf(agg->message, sizeof(agg->message), "%.*s%s%.*s",
+			    100, name, o.message[0] ? ": " : "", 400,
+			    o.message);
+		}
+		if (!o.final)
+			agg->final = 0;
+		agg->active += o.active;
+		agg->succeeded += o.succeeded;
+		agg->failed += o.failed;
+		if (o.start_time[0] && (!agg->start_time[0] ||
+		    strcmp(o.start_time, agg->start_time) < 0))
+			snprintf(agg->start_time, sizeof(agg->start_time),
+			    "%s", o.start_time);
+		if (strcmp(o.end_time, agg->end_time) > 0)
+			snprintf(agg->end_time, sizeof(agg->end_time), "%s",
+			    o.end_time);
 	}
 	cJSON_Delete(list);
+	if (n == 0) {
+		agg->state = LB_K8S_DELETED;
+		agg->final = 0;
+		snprintf(agg->reason, sizeof(agg->reason), "NoJobs");
+		snprintf(agg->message, sizeof(agg->message), "no Job has the "
+		    "label %s=%s", SUB_LABEL, id);
+	} else if (rank(agg->state) == 3)
+		agg->state = LB_K8S_RUNNING;	/* not over yet */
 	return 0;
+}
+
+/* Wake on any change of the submission's Jobs, for at most secs. */
+static int
+on_any(void *arg, const char *type, const cJSON *obj)
+{
+	int *changed = arg;
+
+	if (strcmp(type, "BOOKMARK") == 0)
+		return stop;
+	*changed = 1;
+	return 1;
+}
+
+static void
+sub_watch(const char *ns, const char *id, const char *rv, long secs)
+{
+	struct lb_k8s_wp *wp;
+	struct lb_err e;
+	char *sel, *esel, *path, *q;
+	int changed = 0;
+
+	sel = lb_xasprintf("%s=%s", SUB_LABEL, id);
+	esel = lb_http_escape(sel, 0);
+	path = lb_k8s_jobs_path(ns, NULL);
+	q = lb_xasprintf("%s?watch=true&labelSelector=%s&resourceVersion=%s"
+	    "&allowWatchBookmarks=true&timeoutSeconds=%ld", path, esel, rv,
+	    secs);
+	wp = lb_k8s_wp_new(on_any, &changed);
+	lb_k8s_stream(opt.k, q, (secs + 5) * 1000, wp_cb, wp, &e);
+	lb_k8s_wp_free(wp);
+	free(q);
+	free(path);
+	free(esel);
+	free(sel);
+}
+
+static int
+do_submission(cJSON *rec, struct lb_err *e, int *bad)
+{
+	struct lb_k8s_outcome agg;
+	const cJSON *it;
+	long long t0 = lb_util_now_ms();
+	char idb[64], rv[64];
+	const char *id;
+	cJSON *jobs = NULL, *k, *names;
+	int rc = 0;
+
+	if ((id = any_sub_id(rec, idb, sizeof(idb))) == NULL)
+		return lb_err_set(e, LB_EFAIL, 0, "no submission id "
+		    "(submission.submission_id, submission_id)");
+	if (*id == '\0' || !lb_k8s_label_value_ok(id))
+		return lb_err_set(e, LB_EFAIL, 0, "submission id \"%s\" cannot "
+		    "be a label value", id);
+	for (;;) {
+		cJSON_Delete(jobs);
+		if (sub_look(opt.ns, id, &jobs, rv, sizeof(rv), &agg, e) == -1)
+			return -1;
+		if (opt.verb != WAIT || agg.state != LB_K8S_RUNNING)
+			break;
+		if (stop || (opt.timeout > 0 && lb_util_now_ms() - t0 >=
+		    opt.timeout * 1000)) {
+			cJSON_Delete(jobs);
+			return lb_err_set(e, LB_ETEMP, 0, "submission %s: "
+			    "still running%s", id, stop ? " (interrupted)" :
+			    " at the time-out");
+		}
+		sub_watch(opt.ns, id, rv, opt.interval);
+	}
+	k = cJSON_CreateObject();
+	cJSON_AddStringToObject(k, "submission", id);
+	cJSON_AddStringToObject(k, "namespace", opt.ns);
+	if (opt.verb == DELETE) {
+		names = cJSON_AddArrayToObject(k, "deleted");
+		cJSON_ArrayForEach(it, jobs) {
+			cJSON *tmp = cJSON_CreateObject();
+			const char *n = lb_json_str(it, "job");
+
+			if (delete_one(tmp, opt.ns, n, lb_json_str(it, "uid"),
+			    e) == -1) {
+				cJSON_Delete(tmp);
+				rc = -1;
+				break;
+			}
+			if (cJSON_IsTrue(lb_json_path(tmp, "k8s.deleted")))
+				cJSON_AddItemToArray(names,
+				    cJSON_CreateString(n));
+			cJSON_Delete(tmp);
+		}
+		cJSON_AddStringToObject(k, "propagation", opt.propagation);
+		cJSON_AddItemToObject(k, "jobs", jobs);
+	} else {
+		lb_k8s_outcome_json(&agg, k);
+		cJSON_AddItemToObject(k, "jobs", jobs);
+		if (opt.verb == WAIT)
+			*bad = bad_outcome(&agg);
+	}
+	lb_json_set(rec, "k8s", k);
+	return rc;
 }
 
 static int
@@ -1329,6 +1506,8 @@ one(cJSON *rec, struct lb_err *e, int *bad)
 	cJSON *job;
 
 	*bad = 0;
+	if (opt.by_sub)
+		return do_submission(rec, e, bad);
 	switch (opt.verb) {
 	case RENDER:
 		if ((job = render(rec, e)) == NULL)
@@ -1366,7 +1545,7 @@ static const struct option longopts[] = {
 	{ "certificate-authority", required_argument, NULL, O_CA },
 	{ "template-member", required_argument, NULL, 'm' },
 	{ "job", required_argument, NULL, 'j' },
-	{ "submission", required_argument, NULL, O_SUBMISSION },
+	{ "submission", optional_argument, NULL, O_SUBMISSION },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "pending-timeout", required_argument, NULL, 'p' },
 	{ "timeout", required_argument, NULL, 't' },
@@ -1470,6 +1649,7 @@ main(int argc, char *argv[])
 			opt.ko.ca_file = optarg;
 			break;
 		case O_SUBMISSION:
+			opt.by_sub = 1;
 			opt.submission = optarg;
 			break;
 		case O_EARLY:
@@ -1509,10 +1689,11 @@ main(int argc, char *argv[])
 	    opt.ntmpls == 0 && opt.member == NULL)
 		errx(LB_EUSAGE, "%s needs a template: -f FILE or -m MEMBER",
 		    verbs[opt.verb]);
-	if (opt.submission != NULL && opt.verb != STATUS &&
-	    opt.verb != DELETE)
-		errx(LB_EUSAGE, "--submission goes with status and delete");
-	if (opt.submission != NULL && opt.job != NULL)
+	if (opt.by_sub && opt.verb != STATUS && opt.verb != DELETE &&
+	    opt.verb != WAIT)
+		errx(LB_EUSAGE, "--submission goes with status, wait and "
+		    "delete");
+	if (opt.by_sub && opt.job != NULL)
 		errx(LB_EUSAGE, "-j and --submission exclude each other");
 
 	memset(&sa, 0, sizeof(sa));
@@ -1526,14 +1707,12 @@ main(int argc, char *argv[])
 		return do_token();
 	if (opt.verb != RENDER)
 		connect_k8s();
-	if (opt.submission != NULL) {
-		by_submission(&status);
-		lb_k8s_free(opt.k);
-		return status;
-	}
-	if (opt.job != NULL) {
-		/* one Job named on the command line: no input */
+	if (opt.job != NULL || opt.submission != NULL) {
+		/* one Job or submission on the command line: no input */
 		rec = cJSON_CreateObject();
+		if (opt.submission != NULL)
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(rec,
+			    "submission"), "submission_id", opt.submission);
 		if ((r = one(rec, &e, &bad)) == -1) {
 			warnx("%s", e.msg);
 			lb_err_fold(&status, e.kind);

@@ -8,7 +8,7 @@ emu=$top/tests/emulators/k8s.py
 command -v python3 >/dev/null 2>&1 || skip_all "python3 missing"
 command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl missing"
-plan 128
+plan 134
 
 T=$data/k8s-job
 J=/apis/batch/v1/namespaces/default/jobs
@@ -395,16 +395,46 @@ rec sub-w1 hang Never 0 777 >in
 rec sub-w2 hang Never 0 777 >>in
 printf '{"submission":{"submission_id":"777","name":"sub-mon","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"role":"monitor","test":{"script":"hang","restart":"Never","backoff":0,"duration":"300"}}\n' >>in
 $K create -f "$T/scripted.yaml" <in >c20
-$K status --submission 777 >s20
-jq1 'sorted(r["k8s"]["job"]+":"+r.get("role","") for r in d)' s20 >got
+$K status --submission=777 >s20
+jq1 'sorted(j["job"]+":"+j.get("role","") for j in d[0]["k8s"]["jobs"])' s20 >got
 echo '["sub-mon:monitor", "sub-w1:worker", "sub-w2:worker"]' >want
-expect_same "status --submission: every Job of the submission" want got
-$K delete --submission 777 --wait >d20
+expect_same "status --submission=ID: every Job of the submission" want got
+printf '{"team_id":"11","submission_id":"777","row":{"x":1}}\n' |
+    $K status --submission >s20b
+jq1 'd[0]["k8s"]["state"]+" "+d[0]["row"]["x"].__str__()+" "+str(len(d[0]["k8s"]["jobs"]))' s20b >got
+echo "running 1 3" >want
+expect_same "status --submission on a reconciler's record: one record, running" want got
+rec sub-s1 hang Never 0 778 >in
+rec sub-s2 stuck-image Never 0 778 >>in
+$K create -f "$T/scripted.yaml" <in >/dev/null
+stuck778() { $K status --submission=778 -p 0 | grep -q '"state":"stuck"'; }
+wait_for stuck778
+ok "status --submission: one stuck Job makes the submission stuck" $?
+$K status --submission=999 >s20c
+jq1 'd[0]["k8s"]["state"]+" "+d[0]["k8s"]["reason"]' s20c >got
+echo "deleted NoJobs" >want
+expect_same "status --submission: no Jobs at all" want got
+printf '{"submission":{"submission_id":"777"}}\n' >in
+$K wait --submission -i 2 <in >w20 2>w20.err &
+WP=$!
+wait_for sh -c "curl -s --cacert ca.crt $URL/_emu/requests | grep -q 'watch=true&labelSelector=lb.carla.org%2Fsubmission%3D777'"
+for j in sub-w1 sub-w2 sub-mon; do
+	admin POST "jobs/default/$j/complete" >/dev/null
+done
+wait $WP
+ok "wait --submission: exit 0 when every Job completed" $?
+jq1 'd[0]["k8s"]["state"]+" "+str(sorted(j["state"] for j in d[0]["k8s"]["jobs"]))' w20 >got
+echo "complete ['complete', 'complete', 'complete']" >want
+expect_same "wait --submission: complete" want got
+$K delete --submission=777 --wait >d20
 $KC get jobs -l lb.carla.org/submission=777 -o name >got 2>&1
 expect_same "delete --submission --wait: kubectl finds none" /dev/null got
-jq1 'sorted(str(r["k8s"]["deleted"]) for r in d)' d20 >got
-echo '["True", "True", "True"]' >want
+jq1 'sorted(d[0]["k8s"]["deleted"])' d20 >got
+echo '["sub-mon", "sub-w1", "sub-w2"]' >want
 expect_same "delete --submission: three deleted" want got
+printf '{"submission_id":"778"}\n' | $K delete --submission --wait >/dev/null
+$KC get jobs -l lb.carla.org/submission=778 -o name >got 2>&1
+expect_same "delete --submission on records" /dev/null got
 
 rec logs-1 succeed Never 0 >in
 $K run -f "$T/scripted.yaml" <in >c21

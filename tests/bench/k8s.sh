@@ -7,12 +7,13 @@
 #   RUNS   runs per measurement (default 7, at least 5)
 LB_TOP=${LB_TOP:-$(cd "${0%/*}/../.." && pwd)}
 export LB_TOP
+# shellcheck source=tests/lib.sh
 . "$LB_TOP/tests/lib.sh"
 runs=${RUNS:-7}
 [ "$runs" -ge 5 ] || runs=5
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl not installed"
 printf 'bench-token\n' >tokens
-$PY "$top/tests/emulators/k8s.py" --kubeconfig-out kc --ca-out ca.crt \
+$PY "$LB_TOP/tests/emulators/k8s.py" --kubeconfig-out kc --ca-out ca.crt \
     --no-sandbox --token-file tokens --duration-ms 300 --grace-ms 50 \
     >emu.out 2>emu.err &
 srv_started $!
@@ -20,9 +21,9 @@ i=0
 while [ ! -s emu.out ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 URL=$(head -n 1 emu.out)
 [ -n "$URL" ] || { echo "emulator did not start" >&2; exit 1; }
-KUBECONFIG=$scratch/kc
+KUBECONFIG=$PWD/kc
 export KUBECONFIG
-KC="kubectl --cache-dir $scratch/kcache --request-timeout=20s"
+KC="kubectl --cache-dir $PWD/kcache --request-timeout=20s"
 cat >tmpl.yaml <<'EOT'
 apiVersion: batch/v1
 kind: Job
