@@ -9,7 +9,7 @@ command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 # the pyenv shim is slow: find the interpreter once
 PY=$(python3 -c 'import sys; print(sys.executable)')
 $PY -c 'import botocore.auth' 2>/dev/null || skip_all "botocore missing"
-plan 116
+plan 126
 
 AKID=AKIDEMU0000000000001
 printf '%s\n' "$AKID:emu/secret+key0000000000000000000000" >ekscreds
@@ -145,6 +145,70 @@ api GET "$J?labelSelector=$($PY -c 'import urllib.parse,sys; print(urllib.parse.
 expect_grep "hostile label selector is answered" '^[24]00$' code
 [ ! -e pwned ]; ok "no shell ran the selector" $?
 
+# hostile bodies: wrong types everywhere, huge and odd values; never a 500
+$PY - "$URL" "$TOK" >fuzz.out 2>&1 <<'EOF'
+import copy, json, random, ssl, sys, urllib.request, urllib.error
+url, tok = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile="ca.crt")
+base = {"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "fz", "labels": {"a": "b"}},
+        "spec": {"backoffLimit": 1, "template": {"metadata": {"labels": {}},
+                 "spec": {"restartPolicy": "Never",
+                          "volumes": [{"name": "v", "emptyDir": {}}],
+                          "containers": [{"name": "c", "image": "i:1",
+                                          "command": ["x"], "env": [
+                                              {"name": "E", "value": "v"}],
+                                          "volumeMounts": [{"name": "v",
+                                              "mountPath": "/v"}]}]}}}}
+paths = []
+def walk(o, p):
+    paths.append(p)
+    if isinstance(o, dict):
+        for k, v in o.items():
+            walk(v, p + [k])
+    elif isinstance(o, list):
+        for i, v in enumerate(o):
+            walk(v, p + [i])
+walk(base, [])
+odd = [None, 7, -1, 2**40, 1.5, True, "", "x" * 300, [], {}, [1, "a"],
+       {"k": [None]}, "$(touch pwned)", "\u00fc\u0000\ud7ff"]
+random.seed(4)
+codes = {}
+bodies = [b"", b"{", b"[]", b"null", b'"str"', b"{}" * 3, b"\xff\xfe",
+          b'{"metadata":' * 200, json.dumps(base).encode() * 2,
+          json.dumps(dict(base, metadata={"name": "x" * 100000})).encode()]
+for p in paths[1:]:
+    for v in random.sample(odd, 4):
+        j = copy.deepcopy(base)
+        o = j
+        for k in p[:-1]:
+            o = o[k]
+        o[p[-1]] = v
+        bodies.append(json.dumps(j).encode())
+for i, b in enumerate(bodies):
+    req = urllib.request.Request(url + "/apis/batch/v1/namespaces/default/jobs?dryRun=All",
+        data=b, method="POST", headers={"Authorization": "Bearer " + tok,
+                                        "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+            c = r.status
+    except urllib.error.HTTPError as e:
+        c = e.code
+        st = json.loads(e.read())
+        assert st["kind"] == "Status" and st["code"] == c, st
+    codes[c] = codes.get(c, 0) + 1
+    if c >= 500:
+        print("500 for body", b[:300])
+print(len(bodies), "bodies", sorted(codes.items()))
+EOF
+rc=$?
+sed 's/^/# /' fuzz.out
+ok "hostile Job bodies get 201/400/422 Status answers, never 5xx" $(( rc != 0 ))
+expect_nogrep "no 500 in the hostile run" '^500 for body' fuzz.out
+[ ! -e pwned ]; ok "nothing ran from a hostile body" $?
+api GET /version >/dev/null
+expect_grep "the server still answers" '^200$' code
+
 wait_for jobcond j1 Complete
 ok "j1 completes" $?
 api GET "$J/j1" >j1.done
@@ -186,10 +250,12 @@ api GET "$J?watch=true&fieldSelector=metadata.name%3Dj2&resourceVersion=$rv&allo
 expect_grep "watch ends at timeoutSeconds with a BOOKMARK" '^{"type":"BOOKMARK","object":{"kind":"Job","apiVersion":"batch/v1","metadata":{"resourceVersion":"[0-9]*"}}}$' w1
 api GET "$J?watch=true&fieldSelector=metadata.name%3Dj2&timeoutSeconds=1" >w2
 expect_grep "watch without RV starts with a synthetic ADDED" '^{"type":"ADDED","object":{"apiVersion":"batch/v1","kind":"Job","metadata":{.*"name":"j2"' w2
-( api GET "$J?watch=true&labelSelector=job-name%3Dj3&resourceVersion=$rv&timeoutSeconds=20" >w3 ) &
+curl -s --cacert ca.crt -H "Authorization: Bearer $TOK" -o w3 \
+    "$URL$J?watch=true&labelSelector=job-name%3Dj3&resourceVersion=$rv&timeoutSeconds=60" &
 wpid=$!
-sleep 0.3
 api DELETE "$J/j3" -d '{"propagationPolicy":"Background"}' >bg.json
+wait_for sh -c "curl -s --cacert ca.crt '$URL/_emu/info' | grep -q '\"watches\":1,'"
+admin POST watches/close >/dev/null
 wait $wpid 2>/dev/null
 expect_grep "Background delete: DELETED event on the watch" '^{"type":"DELETED","object":{.*"name":"j3"' w3
 py 'o["status"]+" "+o["details"]["kind"]+" "+str(o["code"])' bg.json >got
@@ -205,7 +271,25 @@ admin POST config '{"gone_mode":"http"}' >/dev/null
 api GET "$J?watch=true&resourceVersion=$rv&timeoutSeconds=5" >g2
 expect_grep "compacted RV, http form: HTTP 410" '^410$' code
 expect_grep "HTTP 410 body is an Expired Status" '"reason":"Expired","code":410' g2
-admin POST config '{"gone_mode":"event"}' >/dev/null
+admin POST config '{"gone_reason":"Gone"}' >/dev/null
+api GET "$J?watch=true&resourceVersion=$rv&timeoutSeconds=5" >g3
+expect_grep "gone_reason Gone: older servers' reason" '"reason":"Gone","code":410' g3
+admin POST config '{"gone_mode":"event","gone_reason":"Expired"}' >/dev/null
+# a pod watch by label sees the pods of a new Job through to Succeeded
+prv=$(api GET "$P" | $PY -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+curl -s --cacert ca.crt -H "Authorization: Bearer $TOK" -o pw.out \
+    "$URL$P?watch=true&labelSelector=job-name%3Dpw&resourceVersion=$prv&timeoutSeconds=60" &
+pwpid=$!
+wait_for sh -c "curl -s --cacert ca.crt '$URL/_emu/info' | grep -q '\"watches\":1,'"
+job pw succeed Never >pw.json
+api POST "$J" -d @pw.json >/dev/null
+wait_for jobcond pw Complete
+admin POST watches/close >/dev/null
+wait $pwpid
+cut -c1-60 pw.out | sed 's/{"type":"\([A-Z]*\)".*/\1/' | uniq >got
+printf '%s\n' ADDED MODIFIED >want
+expect_same "pod watch: ADDED, then MODIFIED events" want got
+expect_grep "pod watch reached Succeeded" '"phase":"Succeeded"' pw.out
 
 # --- delete policies
 api DELETE "$J/j4" >orph.json
@@ -373,6 +457,9 @@ expect_grep "fault 429 with Retry-After" '^Retry-After: 2' f1
 expect_grep "fault 429 body is TooManyRequests" '"reason":"TooManyRequests","details":{"retryAfterSeconds":2}' f1
 api GET "$J/j1" >/dev/null
 expect_grep "fault count spent: next request 200" '^200$' code
+admin POST fault '{"count":1,"status":403,"method":"POST","path_regex":"/jobs"}' >/dev/null
+api POST "$J" -d @j1.json >f403
+expect_grep "fault 403 has the RBAC wording" '"message":"jobs.batch is forbidden: User \\"emu-user\\" cannot create resource \\"jobs\\" in API group \\"batch\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"group":"batch","kind":"jobs"},"code":403' f403
 admin POST fault '{"count":1,"mode":"reset","path_regex":"/jobs/j1$"}' >/dev/null
 curl -s --cacert ca.crt -H "Authorization: Bearer $TOK" "$URL$J/j1" >/dev/null 2>&1
 rc=$?
@@ -418,6 +505,11 @@ expect_grep "unknown container: 400" 'container nope is not valid for pod' nl
 api GET "$P/$lpod/log?container=reader&timestamps=true&tailLines=1" >tl
 expect_grep "timestamps and tailLines" '^20[0-9-]*T[0-9:]*\.[0-9]\{9\}Z from-init$' tl
 ok "tailLines=1 gives one line" $(( $(wc -l <tl) != 1 ))
+api GET "$P/$lpod/log?container=reader&limitBytes=4" >lb4
+printf 's3cr' >want
+expect_same "limitBytes=4 cuts the log" want lb4
+api GET "$P/$lpod/log?container=reader&sinceTime=2999-01-01T00:00:00Z" >st
+ok "sinceTime in the future: empty log" $(( $(wc -c <st) != 0 ))
 
 cat >lr.json <<EOF
 {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"lr"},

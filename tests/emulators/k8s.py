@@ -421,6 +421,87 @@ def label_value_errs(field, v):
     return errs
 
 
+GO_TYPES = {dict: "object", list: "array", str: "string", bool: "bool",
+            int: "number", float: "number", type(None): "null"}
+
+
+def check_types(job):
+    """Reject wrong-typed members the way the Go decoder does (400)."""
+    def bad(v, field, want):
+        raise bad_request('Job in version "v1" cannot be handled as a Job: '
+                          'json: cannot unmarshal %s into Go struct field '
+                          '%s of type %s' % (GO_TYPES.get(type(v), "value"),
+                                             field, want))
+
+    def want(o, key, typ, field):
+        if not isinstance(o, dict) or key not in o or o[key] is None:
+            return None
+        v = o[key]
+        ok = isinstance(v, typ) and not (typ is int and isinstance(v, bool))
+        if not ok:
+            bad(v, field, {dict: "map", list: "slice", str: "string",
+                           int: "int32", bool: "bool"}[typ])
+        return v
+
+    def strmap(o, key, field):
+        m = want(o, key, dict, field)
+        for v in (m or {}).values():
+            if not isinstance(v, str):
+                bad(v, field, "string")
+
+    md = want(job, "metadata", dict, "Job.metadata") or {}
+    for k in ("name", "generateName", "namespace"):
+        want(md, k, str, "ObjectMeta.metadata." + k)
+    strmap(md, "labels", "ObjectMeta.metadata.labels")
+    strmap(md, "annotations", "ObjectMeta.metadata.annotations")
+    spec = want(job, "spec", dict, "Job.spec") or {}
+    for k in ("parallelism", "completions", "backoffLimit",
+              "activeDeadlineSeconds", "ttlSecondsAfterFinished"):
+        want(spec, k, int, "JobSpec.spec." + k)
+    for k in ("suspend", "manualSelector"):
+        want(spec, k, bool, "JobSpec.spec." + k)
+    t = want(spec, "template", dict, "JobSpec.spec.template") or {}
+    tm = want(t, "metadata", dict, "PodTemplateSpec.spec.template."
+              "metadata") or {}
+    strmap(tm, "labels", "ObjectMeta.spec.template.metadata.labels")
+    strmap(tm, "annotations", "ObjectMeta.spec.template.metadata."
+           "annotations")
+    ps = want(t, "spec", dict, "PodTemplateSpec.spec.template.spec") or {}
+    want(ps, "restartPolicy", str, "PodSpec.spec.template.spec."
+         "restartPolicy")
+    strmap(ps, "nodeSelector", "PodSpec.spec.template.spec.nodeSelector")
+    for v in want(ps, "volumes", list, "PodSpec.spec.template.spec."
+                  "volumes") or []:
+        if not isinstance(v, dict):
+            bad(v, "PodSpec.spec.template.spec.volumes", "v1.Volume")
+        want(v, "name", str, "Volume.spec.template.spec.volumes.name")
+    for where in ("initContainers", "containers"):
+        f = "PodSpec.spec.template.spec." + where
+        for c in want(ps, where, list, f) or []:
+            if not isinstance(c, dict):
+                bad(c, f, "v1.Container")
+            for k in ("name", "image", "workingDir"):
+                want(c, k, str, "Container.%s.%s" % (f[8:], k))
+            for k in ("command", "args"):
+                for x in want(c, k, list, "Container.%s.%s" % (f[8:], k)) \
+                        or []:
+                    if not isinstance(x, str):
+                        bad(x, "Container.%s.%s" % (f[8:], k), "string")
+            for e in want(c, "env", list, "Container.%s.env" % f[8:]) or []:
+                if not isinstance(e, dict):
+                    bad(e, "Container.%s.env" % f[8:], "v1.EnvVar")
+                want(e, "name", str, "EnvVar.%s.env.name" % f[8:])
+                want(e, "value", str, "EnvVar.%s.env.value" % f[8:])
+                want(e, "valueFrom", dict, "EnvVar.%s.env.valueFrom"
+                     % f[8:])
+            for m in want(c, "volumeMounts", list, "Container.%s."
+                          "volumeMounts" % f[8:]) or []:
+                if not isinstance(m, dict):
+                    bad(m, "Container.volumeMounts", "v1.VolumeMount")
+                want(m, "name", str, "VolumeMount.name")
+                want(m, "mountPath", str, "VolumeMount.mountPath")
+
+
 def validate_job(job, name):
     errs = []
     md = job.get("metadata") or {}
@@ -836,7 +917,13 @@ class Kubelet:
         for m in c.get("volumeMounts") or []:
             v = vols.get(m.get("name"))
             if v and v[0] and m.get("mountPath"):
-                mounts.append((v[0], m["mountPath"],
+                host = v[0]
+                sub = str(m.get("subPath") or "").strip("/")
+                if sub and ".." not in sub.split("/"):
+                    # as the kubelet: the sub-directory is made on first use
+                    host = os.path.join(v[0], sub)
+                    os.makedirs(host, exist_ok=True)
+                mounts.append((host, m["mountPath"],
                                v[1] or bool(m.get("readOnly"))))
         if not self.emu.sandbox:
             for host, mp, ro in mounts:
@@ -922,6 +1009,12 @@ class Kubelet:
             c.proc = p
             self.emu.procs[p.pid] = p
             c.start(time.time(), self.emu)
+        if self.stop.is_set():
+            # the pod was deleted while this container was starting
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
         self.update()
         for line in iter(p.stdout.readline, b""):
             with self.lock:
@@ -1033,6 +1126,7 @@ class Emu:
         self.lock = self.store.lock
         self.conditions = a.conditions
         self.gone_mode = a.gone_mode
+        self.gone_reason = a.gone_reason
         self.tokens = set()
         self.eks_creds = {}
         self.eks_cluster = a.eks_cluster
@@ -1044,6 +1138,7 @@ class Emu:
         self.faults = []
         self.reqlog = collections.deque(maxlen=10000)
         self.watch_gen = 0
+        self.open_watches = 0
         self.stopping = False
         self.sandbox = not a.no_sandbox
         self.bwrap = a.bwrap
@@ -1113,6 +1208,8 @@ class Emu:
         script = "local" if local else ann.get(ANN_SCRIPT, "succeed")
         if script not in SCRIPTS or (script == "local" and not local):
             script = "succeed"
+        if any(i.startswith("local/missing") for i in imgs):
+            script = "stuck-image"	# an image nobody can pull
         try:
             dur = int(ann.get(ANN_DURATION)) / 1000.0
         except (TypeError, ValueError):
@@ -1176,7 +1273,8 @@ class Emu:
                         c.finish(now, 143)
                     else:
                         c.state = {"terminated": {
-                            "exitCode": 137, "reason": "ContainerStatusUnknown",
+                            "exitCode": 137,
+                            "reason": "ContainerStatusUnknown",
                             "finishedAt": iso(now)}}
             rt.phase = "Failed"
         render_pod_status(pod, rt)
@@ -1712,6 +1810,30 @@ class Handler(BaseHTTPRequestHandler):
             code, "Internal error occurred: injected fault")
         hdr = []
         det = None
+        if code == 403 and not f.get("message"):
+            verb = {"GET": "get", "POST": "create", "DELETE": "delete",
+                    "PATCH": "patch", "PUT": "update"}.get(self.command,
+                                                           "get")
+            m = re.match(r"/apis?/(?:(batch)/)?v1/(?:namespaces/([^/]+)/)?"
+                         r"([a-z]+)(?:/([^/?]+))?(?:/([a-z]+))?",
+                         self.path)
+            if m:
+                grp, ns, res, name, sub = m.groups()
+                if res == "namespaces":
+                    res = None
+                if not name and verb == "get":
+                    verb = "watch" if self.q.get("watch") in ("true", "1") \
+                        else "list"
+                res = (res or "") + ("/" + sub if sub else "")
+                msg = ('%s%s is forbidden: User "emu-user" cannot %s '
+                       'resource "%s" in API group "%s"%s' % (
+                           res, "." + grp if grp else "",
+                           verb, res, grp or "",
+                           ' in the namespace "%s"' % ns if ns else
+                           " at the cluster scope"))
+                det = {"group": grp, "kind": res} if grp else {"kind": res}
+                if name:
+                    det["name"] = name
         if code in (429, 503) and f.get("retry_after") is not None:
             hdr.append(("Retry-After", str(f["retry_after"])))
             det = {"retryAfterSeconds": int(f["retry_after"])}
@@ -1772,6 +1894,7 @@ class Handler(BaseHTTPRequestHandler):
                     "resourceVersion": str(emu.store.rv),
                     "compacted": str(emu.store.compacted),
                     "processes": sorted(emu.procs),
+                    "watches": emu.open_watches,
                     "state_dir": emu.state_dir})
         if parts == ["requests"]:
             with emu.lock:
@@ -1829,6 +1952,8 @@ class Handler(BaseHTTPRequestHandler):
                     emu.conditions = c["conditions"]
                 if c.get("gone_mode") in ("event", "http"):
                     emu.gone_mode = c["gone_mode"]
+                if c.get("gone_reason") in ("Expired", "Gone"):
+                    emu.gone_reason = c["gone_reason"]
                 if "history" in c:
                     emu.store.history = max(1, int(c["history"]))
                 if "eks_clock_offset_s" in c:
@@ -2039,7 +2164,7 @@ class Handler(BaseHTTPRequestHandler):
         with emu.lock:
             gone = since is not None and since < emu.store.compacted
             if gone and emu.gone_mode == "http":
-                raise ApiError(410, "Expired",
+                raise ApiError(410, emu.gone_reason,
                                "too old resource version: %d (%d)" % (
                                    since, emu.store.compacted + 1))
             initial = []
@@ -2049,12 +2174,23 @@ class Handler(BaseHTTPRequestHandler):
                         initial.append(dumps({"type": "ADDED", "object": o}))
                 since = emu.store.rv
             gen = emu.watch_gen
+            emu.open_watches += 1
+        try:
+            self.watch_stream(res, match, since, gone, initial, gen, fault,
+                              bookmarks, tmo)
+        finally:
+            with emu.lock:
+                emu.open_watches -= 1
+
+    def watch_stream(self, res, match, since, gone, initial, gen, fault,
+                     bookmarks, tmo):
+        emu = self.server.emu
         self.close_connection = True
         self.start_chunked("application/json")
         if gone:
             self.chunk((dumps({"type": "ERROR", "object": status_obj(
-                410, "Expired", "too old resource version: %d (%d)" % (
-                    since, emu.store.compacted + 1))}) + "\n").encode())
+                410, emu.gone_reason, "too old resource version: %d (%d)"
+                % (since, emu.store.compacted + 1))}) + "\n").encode())
             self.end_chunked()
             return
         for ev in initial:
@@ -2073,14 +2209,16 @@ class Handler(BaseHTTPRequestHandler):
         deadline = time.time() + tmo
         next_bm = time.time() + emu.bookmark_interval
         last = since
+        closing = False
         while True:
             out = []
             with emu.lock:
-                if emu.stopping or gen != emu.watch_gen:
-                    break
+                # on close, still send what happened before it
+                closing = emu.stopping or gen != emu.watch_gen
                 if last < emu.store.compacted:
                     out.append(dumps({"type": "ERROR", "object": status_obj(
-                        410, "Expired", "too old resource version: %d (%d)"
+                        410, emu.gone_reason,
+                        "too old resource version: %d (%d)"
                         % (last, emu.store.compacted + 1))}))
                     last = None
                 else:
@@ -2092,22 +2230,22 @@ class Handler(BaseHTTPRequestHandler):
                     if emu.store.events:
                         last = max(last, emu.store.events[-1][0])
                 now = time.time()
-                if not out:
+                if not out and not closing:
                     if now >= deadline:
                         break
                     emu.store.cv.wait(min(0.5, max(deadline - now, 0.01),
                                           max(next_bm - now, 0.01)))
-                if bookmarks and (time.time() >= next_bm or
-                                  time.time() >= deadline) and last:
+                if bookmarks and not closing and last and \
+                        (time.time() >= next_bm or time.time() >= deadline):
                     out.append(dumps({"type": "BOOKMARK", "object": {
                         "kind": kind, "apiVersion": (g + "/" + v) if g else v,
-                        "metadata": {"resourceVersion": str(emu.store.rv)}}}))
+                        "metadata": {"resourceVersion": str(last)}}}))
                     next_bm = time.time() + emu.bookmark_interval
                     if time.time() >= deadline:
                         deadline = 0
             if out:
                 self.chunk(("\n".join(out) + "\n").encode())
-            if last is None or deadline == 0:
+            if closing or last is None or deadline == 0:
                 break
         self.end_chunked()
 
@@ -2127,6 +2265,24 @@ class Handler(BaseHTTPRequestHandler):
             raise bad_request('%s in version "v1" cannot be handled as a %s: '
                               'metadata is not an object'
                               % (RES[res][2], RES[res][2]))
+        if res == "jobs":
+            check_types(o)
+        for k in ("name", "generateName", "namespace"):
+            if md.get(k) is not None and not isinstance(md[k], str):
+                raise bad_request('%s in version "v1" cannot be handled as '
+                                  'a %s: json: cannot unmarshal %s into Go '
+                                  'struct field ObjectMeta.metadata.%s of '
+                                  'type string' % (RES[res][2], RES[res][2],
+                                                   GO_TYPES.get(type(md[k]),
+                                                                "value"), k))
+        if res in ("secrets", "configmaps"):
+            for k in ("data", "stringData"):
+                d = o.get(k)
+                if d is not None and (not isinstance(d, dict) or not all(
+                        isinstance(v, str) for v in d.values())):
+                    raise bad_request('%s in version "v1" cannot be handled '
+                                      'as a %s: %s must be a map of strings'
+                                      % (RES[res][2], RES[res][2], k))
         if md.get("namespace") not in (None, "", ns):
             raise bad_request("the namespace of the provided object does not "
                               "match the namespace sent on the request")
@@ -2209,6 +2365,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(201, o)
 
     def prepare_job(self, o, ns, name):
+        check_types(o)
         if o.get("kind") not in (None, "Job") or \
                 o.get("apiVersion") not in (None, "batch/v1"):
             raise bad_request('the API version in the data (%s) does not '
@@ -2764,6 +2921,8 @@ def main():
     ap.add_argument("--k8s-version", default="1.31")
     ap.add_argument("--gone-mode", choices=("event", "http"),
                     default="event")
+    ap.add_argument("--gone-reason", choices=("Expired", "Gone"),
+                    default="Expired")
     ap.add_argument("--history", type=int, default=10000)
     ap.add_argument("--watch-timeout", type=float, default=1800.0)
     ap.add_argument("--bookmark-interval", type=float, default=60.0)
