@@ -45,6 +45,8 @@ api() {
 KC="kubectl --kubeconfig $scratch/kc --cache-dir $scratch/kcache --request-timeout=20s"
 K=lb-k8s-job
 
+# quiet CMD...: CMD with its standard output thrown away
+quiet() { "$@" >/dev/null; }
 # rec NAME SCRIPT RESTART BACKOFF [SID]: a record for scripted.yaml
 rec() {
 	printf '{"submission":{"submission_id":"%s","name":"%s","team_name":"t","submitted_image_uri":"repo/agent:1"},"parallelization":{"worker_id":"1"},"role":"worker","test":{"script":"%s","restart":"%s","backoff":%s,"duration":"300"}}\n' \
@@ -386,7 +388,7 @@ echo "429 503 200" >want
 expect_same "429 and 503 retried, then 200" want got
 admin POST fault '{"mode":"status","status":500,"path_regex":"jobs/retry-1","count":20}' >/dev/null
 expect_exit "status: 500 for good is a temporary failure (75)" 75 \
-    $K status <c17 >/dev/null 2>s17.err
+    quiet $K status <c17 2>s17.err
 admin DELETE fault >/dev/null
 expect_exit "status: 403 is a failure (1)" 1 sh -c \
     "curl -s --cacert ca.crt -X POST $URL/_emu/fault -d '{\"mode\":\"status\",\"status\":403,\"path_regex\":\"jobs/retry-1\"}' >/dev/null; $K status <c17 >/dev/null 2>s18.err"
@@ -469,7 +471,7 @@ rec del-2 hang Never 0 >in
 $K create -f "$T/scripted.yaml" <in >c25
 jq1 'd[0]' c25 | sed 's/"uid": "[^"]*"/"uid": "00000000-0000-0000-0000-000000000000"/' >c25b
 expect_exit "delete: a uid precondition that does not match is an error" 1 \
-    $K delete <c25b >/dev/null 2>d25.err
+    quiet $K delete <c25b 2>d25.err
 expect_grep "delete: the conflict is reported" 'HTTP 409' d25.err
 $K delete --propagation Background <c25 >d25
 code=$(api "$J/del-2")
@@ -479,18 +481,18 @@ code=$(api "$J/del-2")
 rm -f pwned
 printf '{"submission":{"submission_id":"1","name":"$(touch pwned)","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
 expect_exit "create: a name with shell syntax is refused" 1 \
-    $K create -f "$T/scripted.yaml" <in >/dev/null 2>h1.err
+    quiet $K create -f "$T/scripted.yaml" <in 2>h1.err
 expect_grep "create: the bad name is explained" 'not a DNS-1123 label' h1.err
 long=$(python3 -c 'print("a"*300)')
 printf '{"submission":{"submission_id":"1","name":"%s","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' "$long" >in
 expect_exit "create: a 300-character name is refused" 1 \
-    $K create -f "$T/scripted.yaml" <in >/dev/null 2>h2.err
+    quiet $K create -f "$T/scripted.yaml" <in 2>h2.err
 printf '{"submission":{"submission_id":"1","name":"\\u00e9quipe-1","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
 expect_exit "create: a unicode name is refused" 1 \
-    $K create -f "$T/scripted.yaml" <in >/dev/null 2>h3.err
+    quiet $K create -f "$T/scripted.yaml" <in 2>h3.err
 printf '{"submission":{"submission_id":"1; rm -rf /","name":"h-4","team_name":"t","submitted_image_uri":"r/a:1"},"parallelization":{"worker_id":"1"},"test":{"script":"succeed","restart":"Never","backoff":0,"duration":"1"}}\n' >in
 expect_exit "create: a submission id that is no label value is refused" 1 \
-    $K create -f "$T/scripted.yaml" <in >/dev/null 2>h4.err
+    quiet $K create -f "$T/scripted.yaml" <in 2>h4.err
 $PY -c 'import json
 t="$(touch pwned) `touch pwned` ; touch pwned \" \x27 \n \u00e9\u4e2d | & > /tmp/x"
 print(json.dumps({"submission":{"submission_id":"5","name":"h-5",
@@ -553,8 +555,8 @@ contexts:
   context: {cluster: emu2, user: emu}
 EOF
 expect_exit "--context with a cluster found in a later file" 0 \
-    env KUBECONFIG=$scratch/kc-d:$scratch/kc $K status --context other \
-    -j ok-1 >/dev/null 2>k3b.err
+    quiet env KUBECONFIG=$scratch/kc-d:$scratch/kc $K status --context other \
+    -j ok-1 2>k3b.err
 expect_exit "--context that does not exist is a usage error" 2 \
     $K status --context nowhere -j ok-1 2>k4.err
 expect_grep "the missing context is named" 'no context "nowhere"' k4.err
@@ -606,8 +608,8 @@ expect_exit "exec v1 without interactiveMode: usage error" 2 \
     env KUBECONFIG=$scratch/kc-f $K status -j ok-1 2>e2.err
 kcexec client.authentication.k8s.io/v1 '      interactiveMode: Never' >kc-g
 expect_exit "exec v1 with interactiveMode Never" 0 \
-    env PLUGIN_API=client.authentication.k8s.io/v1 KUBECONFIG=$scratch/kc-g \
-    $K status -j ok-1 >/dev/null
+    quiet env PLUGIN_API=client.authentication.k8s.io/v1 KUBECONFIG=$scratch/kc-g \
+    $K status -j ok-1
 expect_exit "exec plugin answering another apiVersion: refused" 2 \
     env PLUGIN_API=client.authentication.k8s.io/v1 KUBECONFIG=$scratch/kc-e \
     $K status -j ok-1 2>e4.err
