@@ -544,15 +544,15 @@ EOF
 expect_exit "merge: the first file's cluster wins (a dead server)" 75 \
     env KUBECONFIG=$scratch/kc-c:$scratch/kc $K status -j ns-1 2>k2.err
 cat >kc-d <<EOF
-current-context: emu
+current-context: dead
 clusters:
-- name: emu
+- name: dead
   cluster: {server: "https://127.0.0.1:1"}
 contexts:
-- name: emu
-  context: {cluster: emu, user: emu}
+- name: dead
+  context: {cluster: dead, user: emu}
 - name: other
-  context: {cluster: emu2, user: emu}
+  context: {cluster: emu, user: emu}
 EOF
 expect_exit "--context with a cluster found in a later file" 0 \
     quiet env KUBECONFIG=$scratch/kc-d:$scratch/kc $K status --context other \
