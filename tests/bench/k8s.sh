@@ -94,7 +94,25 @@ print(json.dumps(j))' >kc.json
 	i=$((i + 1))
 done
 
+# 3: the emulator's floor: one GET by lb-k8s-job and by curl
+: >lbget; : >cuget
+tok=$(cat tokens)
+i=0
+while [ $i -lt "$runs" ]; do
+	t0=$(now)
+	lb-k8s-job status -j rt-lb-0 >/dev/null
+	t1=$(now)
+	echo $((t1 - t0)) >>lbget
+	t0=$(now)
+	curl -s -o /dev/null --cacert ca.crt -H "Authorization: Bearer $tok" \
+	    "$URL/apis/batch/v1/namespaces/default/jobs/rt-lb-0"
+	t1=$(now)
+	echo $((t1 - t0)) >>cuget
+	i=$((i + 1))
+done
+
 echo "| measurement ($runs runs) | lb-k8s-job | reference |"
 echo "|---|---|---|"
 echo "| Job marked complete -> \`wait\` returns | $(stats lat) | Step Functions .sync polls every 1-5 min |"
 echo "| create + delete (Foreground) | $(stats lbrt) | kubectl create + delete: $(stats kcrt) |"
+echo "| status -j of a gone Job (one GET, 404) | $(stats lbget) | curl, one GET: $(stats cuget) |"
