@@ -433,6 +433,30 @@ list_pods(const cJSON *job, const char *ns, struct lb_err *e)
 	return got;
 }
 
+/* The first container of pod waiting on reason, for messages. */
+static void
+stuck_container(const cJSON *pod, const char *reason, char *buf, size_t len)
+{
+	static const char *lists[] = { "status.initContainerStatuses",
+	    "status.containerStatuses", NULL };
+	const cJSON *l, *c;
+	const char *r, *n;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; lists[i] != NULL; i++) {
+		l = lb_json_path(pod, lists[i]);
+		cJSON_ArrayForEach(c, (cJSON_IsArray(l) ? l : NULL)) {
+			r = lb_json_str(c, "state.waiting.reason");
+			n = lb_json_str(c, "name");
+			if (r != NULL && n != NULL && strcmp(r, reason) == 0) {
+				snprintf(buf, len, "%s", n);
+				return;
+			}
+		}
+	}
+}
+
 /*
  * Refine a non-terminal outcome with the pods: running when a pod
  * runs, stuck when one is Pending hopelessly past the limit.
@@ -461,6 +485,9 @@ look_at_pods(const cJSON *job, const char *ns, struct lb_k8s_outcome *o,
 		if (r == 1 && since > 0 && now - since >=
 		    opt.pending_timeout) {
 			o->state = LB_K8S_STUCK;
+			o->pending_seconds = (long)(now - since);
+			stuck_container(it, reason, o->container,
+			    sizeof(o->container));
 			snprintf(o->reason, sizeof(o->reason), "%s", reason);
 			snprintf(o->message, sizeof(o->message), "pod %s "
 			    "Pending for %lds: %s", lb_json_str(it,

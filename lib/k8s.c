@@ -1550,4 +1550,9 @@ lb_k8s_outcome_json(const struct lb_k8s_outcome *r, cJSON *o)
 	    cJSON_CreateString(r->start_time) : cJSON_CreateNull());
 	lb_json_set(o, "end_time", r->end_time[0] ?
 	    cJSON_CreateString(r->end_time) : cJSON_CreateNull());
+	if (r->container[0] != '\0')
+		lb_json_set_str(o, "container", r->container);
+	if (r->state == LB_K8S_STUCK)
+		lb_json_set(o, "pending_seconds",
+		    cJSON_CreateNumber((double)r->pending_seconds));
 }

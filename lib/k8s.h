@@ -162,6 +162,8 @@ struct lb_k8s_outcome {
 	char	 message[512];
 	long	 active, ready, succeeded, failed, terminating;
 	char	 start_time[40], end_time[40];
+	char	 container[64];		/* stuck: the container waiting */
+	long	 pending_seconds;	/* stuck: how long Pending */
 };
 
 const char *lb_k8s_state_name(int);

@@ -8,7 +8,7 @@ emu=$top/tests/emulators/k8s.py
 command -v python3 >/dev/null 2>&1 || skip_all "python3 missing"
 command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl missing"
-plan 137
+plan 138
 
 T=$data/k8s-job
 J=/apis/batch/v1/namespaces/default/jobs
@@ -206,6 +206,9 @@ ok "stuck image: exit 1" $(($? != 1))
 jq1 'd[0]["k8s"]["state"]+" "+str(d[0]["k8s"]["reason"] in ("ErrImagePull","ImagePullBackOff"))' w5 >got
 echo "stuck True" >want
 expect_same "stuck image: state stuck, image pull reason" want got
+jq1 'str(d[0]["k8s"]["container"] in ("simulator","agent"))+" "+str(d[0]["k8s"]["pending_seconds"] >= 0)' w5 >got
+echo "True True" >want
+expect_same "stuck image: the container and the time Pending, for lb-finalize" want got
 wait_for sh -c "[ \"\$(curl -s --cacert ca.crt -H 'Authorization: Bearer static-token-1' -o /dev/null -w '%{http_code}' $URL$J/stuck-1)\" = 404 ]"
 ok "run --rm deleted the stuck Job" $?
 
