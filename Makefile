@@ -33,6 +33,7 @@ TOOLS	 = $(patsubst %.c,%,$(wildcard tests/tools/*.c))
 FUZZ	 = $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 SCRIPTS	 = $(wildcard scripts/lb-*)
 MAN1	 = $(wildcard man/*.1)
+MAN5	 = $(wildcard man/*.5)
 MAN7	 = $(wildcard man/*.7)
 
 all: deps $(BIN) $(TOOLS)
@@ -80,13 +81,14 @@ fuzz: FRC
 
 lint: FRC
 	shellcheck -s sh $(SCRIPTS) scripts/install-deps tests/run tests/valgrind tests/fuzz/run tests/*.sh .ci/run examples/local/fake-simulator
-	mandoc -Tlint -W warning $(MAN1) $(MAN7)
+	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN7)
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man7
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(BIN) $(SCRIPTS) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 
 clean:
