@@ -232,6 +232,8 @@ struct lb_sigv4_out {
 	char	*payload_hash;
 };
 void	lb_sigv4_out_free(struct lb_sigv4_out *);
+/* Lower-case hex SHA-256 of n bytes (payload hashes). */
+void	lb_sigv4_sha256_hex(const void *, size_t n, char out[65]);
 
 /*
  * Sign a request.  headers is "Name: value" lines (host is taken from
@@ -254,23 +256,52 @@ char	*lb_sigv4_presign(const struct lb_sigv4 *, const char *method,
 
 /* aws.c: configuration, credentials and service calls */
 
+/* One struct lb_aws per thread: it caches credentials unlocked. */
 struct lb_aws;
 
-/* Reads region, profile and endpoints from the environment and files. */
+/*
+ * Reads region, profile and endpoints from the environment and files.
+ * http may be NULL (a handle of its own is made).  Fails only on a
+ * config file that exists but cannot be read.
+ */
 struct lb_aws *lb_aws_new(struct lb_http *, struct lb_err *);
 void	lb_aws_free(struct lb_aws *);
+/* AWS_REGION, AWS_DEFAULT_REGION, the profile's region; NULL if none. */
 const char *lb_aws_region(const struct lb_aws *);
 void	lb_aws_set_region(struct lb_aws *, const char *);
 /*
  * Endpoint base URL (no trailing slash) of a service: id is the
  * signing name (sqs, dynamodb, s3, secretsmanager, logs, sts, eks).
- * AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, else the regional one.
+ * AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, else the regional one;
+ * NULL when that needs a region and there is none.
  */
 char	*lb_aws_endpoint(const struct lb_aws *, const char *id);
 /* Is the endpoint a custom one (S3 then uses path style)? */
 int	lb_aws_custom_endpoint(const struct lb_aws *, const char *id);
-/* Current credentials (cached, refreshed before they expire). */
+/*
+ * URL of an S3 bucket or object (key may be NULL): path style on custom
+ * endpoints and for bucket names with dots, else virtual-hosted style.
+ * The key is percent-encoded ('/' kept).  NULL when there is no region.
+ */
+char	*lb_aws_s3_url(const struct lb_aws *, const char *bucket,
+	    const char *key);
+/*
+ * Current credentials (cached, refreshed 5 minutes before they
+ * expire).  Sources in order: environment, shared credentials and
+ * config files (AWS_PROFILE), web identity, container, IMDSv2.  None:
+ * NULL with an LB_EUSAGE error.
+ */
 const struct lb_creds *lb_aws_creds(struct lb_aws *, struct lb_err *);
+/* Where the current credentials came from: "env", "profile",
+ * "web-identity", "container", "imds"; NULL before any. */
+const char *lb_aws_creds_source(const struct lb_aws *);
+/*
+ * Fill a signing configuration for service id with the current
+ * credentials and region (for presigning, e.g. the EKS token).  The
+ * pointers stay valid until the next lb_aws_creds or lb_aws_free.
+ */
+int	lb_aws_signer(struct lb_aws *, const char *id, struct lb_sigv4 *,
+	    struct lb_err *);
 /*
  * JSON protocol call (X-Amz-Target).  target "DynamoDB_20120810.PutItem",
  * ctype "application/x-amz-json-1.0".  Returns the parsed answer or
@@ -284,13 +315,27 @@ char	*lb_aws_query(struct lb_aws *, const char *id, const char *form,
 /*
  * A signed request of any shape (S3, EKS REST).  resp as for
  * lb_http_do; AWS XML/JSON error bodies are turned into err for
- * statuses >= 300.  Returns 0 on a 2xx answer.
+ * statuses >= 300.  Returns 0 on a 2xx answer.  Signed again on every
+ * attempt.  S3 (id "s3") gets x-amz-content-sha256: the hash of the
+ * body or upload, or the value of that header when the caller sets it
+ * (e.g. UNSIGNED-PAYLOAD).  A prep the caller set runs first.
  */
 int	lb_aws_request(struct lb_aws *, const char *id,
 	    struct lb_http_req *, struct lb_http_resp *, struct lb_err *);
+/*
+ * Send each signed request's canonical request and string to sign, line
+ * by line, to fn (a -v trace).  Session tokens are redacted.
+ */
+void	lb_aws_set_trace(struct lb_aws *, lb_http_trace_fn fn, void *arg);
 /* Fill err from an AWS error answer (JSON __type or XML <Code>). */
 void	lb_aws_error(long status, const char *body, size_t len,
 	    struct lb_err *);
+/*
+ * Text of the first element of each name (namespace prefixes ignored)
+ * in an XML document; vals[i] malloc'd or NULL.  -1 if not well formed.
+ */
+int	lb_aws_xml_get(const char *xml, size_t len, const char *const *names,
+	    char **vals);
 
 /* yaml.c: YAML to cJSON */
 
