@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 moto_start
 evalai_start --seed "$data/evalai-seed.json" || skip_all "EvalAI emulator"
-plan 74
+plan 104
 
 B=lbtest
 T=subs
