@@ -18,7 +18,7 @@
 #include "cwlogs.h"
 
 #define CHUNK	(LB_CWLOGS_MAXEVENT - LB_CWLOGS_OVERHEAD)
-#define ROUNDS	8	/* tries of one batch (each with lb_http's retries) */
+#define ROUNDS	4	/* tries of one batch (each with lb_http's retries) */
 
 struct ev {
 	long long	 ts;
@@ -121,6 +121,9 @@ flush(void)
 			if (lb_cwlogs_create(aws, group, stream, &e) == 0)
 				continue;
 		}
+		/* throttling may come as a plain 400 error */
+		if (strstr(e.code, "Throttl") != NULL || e.http == 429)
+			e.kind = LB_ETEMP;
 		if (e.kind != LB_ETEMP || round == ROUNDS || gaveup) {
 			if (e.kind == LB_ETEMP)
 				gaveup = 1;	/* do not wait again */

@@ -17,7 +17,7 @@
 
 static const char *table, *index_name;
 static int verbose, misses, status;
-static long maxitems, nitems;
+static long maxitems, nitems, pagesize;
 
 static void
 usage(void)
@@ -25,7 +25,7 @@ usage(void)
 	fprintf(stderr, "usage: lb-ddb-get -t table [-mv] [-k keyattrs | "
 	    "-K attr=value,... |\n"
 	    "\t-q attr=value [--sk 'attr op value'] [-x index]] "
-	    "[-f filter ...] [-n max] [-r file]\n");
+	    "[-f filter ...] [-l pagesize] [-n max]\n\t[-r file]\n");
 	exit(2);
 }
 
@@ -188,7 +188,7 @@ main(int argc, char *argv[])
 	cJSON *body;
 	char *a;
 
-	while ((ch = getopt_long(argc, argv, "f:k:K:mn:q:r:t:vx:", longopts,
+	while ((ch = getopt_long(argc, argv, "f:k:K:l:mn:q:r:t:vx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -201,6 +201,11 @@ main(int argc, char *argv[])
 			break;
 		case 'K':
 			keyarg = optarg;
+			break;
+		case 'l':
+			if (lb_util_strtol(optarg, 1, 1000000, &pagesize)
+			    == -1)
+				errx(2, "-l %s: not a count from 1", optarg);
 			break;
 		case 'm':
 			misses = 1;
@@ -376,6 +381,8 @@ reject:
 		if (nfilters > 0)
 			cJSON_AddStringToObject(body, "FilterExpression", fb.p);
 		lb_ddb_expr_attach(&x, body);
+		if (pagesize > 0)
+			cJSON_AddNumberToObject(body, "Limit", (double)pagesize);
 		if (pages(aws, query ? "Query" : "Scan", body, &e) == -1) {
 			warnx("%s: %s", table, e.msg);
 			lb_err_fold(&status, e.kind);

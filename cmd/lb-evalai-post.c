@@ -23,7 +23,7 @@
 #include "evalai.h"
 #include "lb.h"
 
-#define VERIFY_TRIES	5	/* PUT + GET rounds, as the reference does */
+#define VERIFY_TRIES	5	/* PUT + GET rounds, as the reference */
 
 enum mode { FINAL, PARTIAL, RUNNING, STATUS };
 
@@ -35,7 +35,7 @@ struct state {
 	const char	*url;		/* -u or LB_EVALAI_URL */
 	const char	*cfg_url;	/* from lb.yaml */
 	const char	*status;	/* -s */
-	char		*result, *metadata, *out, *errtext;	/* -R -M -O -E */
+	char		*result, *metadata, *out, *errtext; /* -RMOE */
 	char		*token;
 	struct lb_http	*http;
 	struct lb_evalai *ev;
@@ -285,8 +285,8 @@ post(struct state *st, cJSON *rec, struct lb_err *e)
 		}
 		want = lower(sv);
 		if (!terminal(want)) {
-			lb_err_set(e, LB_EFAIL, 0, "a final status is FINISHED, "
-			    "FAILED or CANCELLED, not %s", sv);
+			lb_err_set(e, LB_EFAIL, 0, "a final status is "
+			    "FINISHED, FAILED or CANCELLED, not %s", sv);
 			goto out;
 		}
 	} else if (st->mode == PARTIAL)

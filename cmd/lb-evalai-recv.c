@@ -22,7 +22,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: lb-evalai-recv [-fv] [-c config] [-n max] "
-	    "[-p seconds] [-q queue] [-u url]\n"
+	    "[-p seconds] [-q queue]\n"
+	    "                      [-r rejects] [-u url]\n"
 	    "       lb-evalai-recv -a [-v] [-c config] [-r rejects] "
 	    "[-u url]\n");
 	exit(status);
@@ -137,12 +138,13 @@ ack_loop(struct lb_http *http, const char *token, const char *url,
 		if (r == 1) {
 			q = lb_json_str(rec, "evalai.queue");
 			h = lb_json_str(rec, "evalai.receipt_handle");
-			base = url ? url : lb_json_str(rec, "evalai.api_server");
+			base = url ? url :
+			    lb_json_str(rec, "evalai.api_server");
 			if (base == NULL)
 				base = cfg_url;
 			if (q == NULL || h == NULL)
-				lb_err_set(&e, LB_EFAIL, 0, "no evalai.queue or "
-				    "evalai.receipt_handle string");
+				lb_err_set(&e, LB_EFAIL, 0, "no evalai.queue "
+				    "or evalai.receipt_handle string");
 			else if (base == NULL)
 				lb_err_set(&e, LB_EUSAGE, 0, "no EvalAI URL: "
 				    "give -u, LB_EVALAI_URL, "

@@ -409,7 +409,8 @@ main(int argc, char *argv[])
 	size_t rawlen;
 	int ch, check = 0, verbose = 0, status = 0, r;
 
-	while ((ch = getopt_long(argc, argv, "c:hnr:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:hnr:v", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
 			check = 1;
@@ -472,8 +473,8 @@ main(int argc, char *argv[])
 			cJSON_Delete(out);
 		} else {
 			if (r == 1 && lb_evalai_auth_failed(&e))
-				errx(LB_EFAIL, "stdin:%ld: %s", lb_jsonl_line(in),
-				    e.msg);
+				errx(LB_EFAIL, "stdin:%ld: %s",
+				    lb_jsonl_line(in), e.msg);
 			if (r == 1 && e.kind == LB_EUSAGE)
 				errx(LB_EUSAGE, "stdin:%ld: %s",
 				    lb_jsonl_line(in), e.msg);

@@ -519,7 +519,11 @@ read_token_file(const char *path, struct lb_err *err)
 
 /*
  * STS AssumeRoleWithWebIdentity.  The call is not signed: the token is
- * the proof.  (moto routes an unsigned form POST to STS by its Action.)
+ * the proof.  moto routes requests by the credential scope of the
+ * Authorization header, and unsigned ones to S3, except a form POST
+ * (form content type) whose Action is AssumeRoleWithWebIdentity: that
+ * goes to STS.  The Host header plays no part.  With moto's signature
+ * checking on, every unsigned request fails with 500 there.
  */
 static int
 web_identity(struct lb_aws *a, const char *role, const char *tokfile,

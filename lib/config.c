@@ -20,7 +20,7 @@
 struct ctx {
 	struct lb_yaml	*y;
 	const char	*name;
-	char		*dir;		/* of the file, for relative paths */
+	char		*dir;		/* for relative paths */
 	struct lb_err	*err;
 };
 
@@ -322,7 +322,8 @@ load_tracks(struct ctx *c, struct lb_config_cluster *cl, const cJSON *m,
 		else if (known(c, it, p, keys) == 0 &&
 		    get_str(c, it, p, "instance_type", 1, 0,
 		    &t->instance_type) == 0 &&
-		    get_int(c, it, p, "workers", 1, 1, 1000, &t->workers) == 0 &&
+		    get_int(c, it, p, "workers", 1, 1, 1000,
+		    &t->workers) == 0 &&
 		    get_int(c, it, p, "routes", 1, 1, 100000, &t->routes) == 0)
 			rv = 0;
 		free(p);
@@ -441,6 +442,7 @@ load_cluster(struct ctx *c, struct lb_config_cluster *cl, const cJSON *m,
 			return -1;
 		}
 		cl->image_prefixes[cl->nimage_prefixes++] = w;
+		w = NULL;
 	}
 	free(p);
 
@@ -590,7 +592,8 @@ lb_config_parse(const char *text, size_t len, const char *name,
 	    known(&c, ev, "evalai", ekeys) == -1 ||
 	    get_str(&c, ev, "evalai", "api_server", 1, 0,
 	    &cfg->api_server) == -1 ||
-	    get_str(&c, ev, "evalai", "token", 1, 0, &cfg->token_source) == -1 ||
+	    get_str(&c, ev, "evalai", "token", 1, 0,
+	    &cfg->token_source) == -1 ||
 	    get_str(&c, ev, "evalai", "queue", 0, 0, &cfg->queue) == -1)
 		goto out;
 	if (strncmp(cfg->api_server, "http://", 7) != 0 &&

@@ -12,7 +12,7 @@ struct lb_config_track {
 	char	*codename;		/* as written in the file */
 	char	*instance_type;
 	long	 workers;		/* parallel workers wanted */
-	long	 routes;		/* routes in the track's route file */
+	long	 routes;		/* routes of the track */
 };
 
 struct lb_config_cluster {
@@ -22,13 +22,14 @@ struct lb_config_cluster {
 	char	*monitor_image;
 	struct lb_config_track *tracks;
 	size_t	 ntracks;
-	cJSON	*qualifier_map;		/* track -> track it qualifies to */
-	cJSON	*threshold_map;		/* track -> threshold, as strings */
+	cJSON	*qualifier_map;		/* track -> track it opens */
+	cJSON	*threshold_map;		/* track -> threshold (text) */
 	char	*s3_bucket, *submissions_table, *qualifier_table;
-	char	*worker_template, *monitor_template;	/* absolute paths */
+	char	*worker_template;	/* absolute paths */
+	char	*monitor_template;
 	char	**image_prefixes;
 	size_t	 nimage_prefixes;
-	long	 pending_timeout;	/* seconds a pod may stay Pending */
+	long	 pending_timeout;	/* seconds a pod may be Pending */
 };
 
 struct lb_config_phase {
@@ -40,8 +41,9 @@ struct lb_config_phase {
 struct lb_config {
 	char	*path;
 	char	*api_server;
-	char	*token_source;		/* env:NAME, file:PATH, secretsmanager:ID#KEY */
-	char	*queue;			/* EvalAI queue name, or NULL */
+	/* env:NAME, file:PATH or secretsmanager:ID#KEY */
+	char	*token_source;
+	char	*queue;			/* EvalAI queue, or NULL */
 	struct lb_config_phase *phases;
 	size_t	 nphases;
 	struct lb_config_cluster *clusters;

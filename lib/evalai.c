@@ -14,7 +14,7 @@
 struct lb_evalai {
 	struct lb_http	*h;
 	char		*base;
-	char		*auth;		/* "Authorization: Bearer ..." */
+	char		*auth;		/* the whole header line */
 };
 
 struct lb_evalai *
@@ -86,7 +86,8 @@ lb_evalai_queue_ok(const char *s)
 	if (s == NULL || *s == '\0' || strlen(s) > 256)
 		return 0;
 	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("_.-", s[i]) == NULL)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("_.-", s[i]) == NULL)
 			return 0;
 	return 1;
 }

@@ -276,6 +276,7 @@ struct xfer {
 	struct lb_http_req	*req;
 	struct lb_http_resp	*resp;
 	int			 stopped;
+	long long		 sent;		/* upload bytes handed to curl */
 };
 
 static size_t
@@ -314,8 +315,30 @@ static size_t
 read_cb(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
+	long long left = x->req->uploadlen - x->sent;
+	size_t got;
 
-	return fread(p, 1, size * n, x->req->upload);
+	n *= size;
+	if (left <= 0)
+		return 0;
+	if ((long long)n > left)
+		n = (size_t)left;
+	got = fread(p, 1, n, x->req->upload);
+	x->sent += (long long)got;
+	return got;
+}
+
+/* curl rewinds by itself when it resends on a fresh connection */
+static int
+seek_cb(void *arg, curl_off_t off, int origin)
+{
+	struct xfer *x = arg;
+
+	if (origin != SEEK_SET || fseeko(x->req->upload,
+	    (off_t)(x->req->uploadoff + off), SEEK_SET) == -1)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->sent = (long long)off;
+	return CURL_SEEKFUNC_OK;
 }
 
 static int
@@ -360,6 +383,8 @@ setup(struct lb_http *h, struct lb_http_req *req, struct xfer *x,
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* S3 keys are signed exactly as written: keep "." and ".." */
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout > 0 ? timeout : 0L);
@@ -402,6 +427,9 @@ setup(struct lb_http *h, struct lb_http_req *req, struct xfer *x,
 			return -1;
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		x->sent = 0;
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
 		if (strcmp(m, "POST") == 0) {
 			curl_easy_setopt(c, CURLOPT_POST, 1L);
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -440,7 +468,7 @@ lb_http_do(struct lb_http *h, struct lb_http_req *req,
 	struct curl_slist *list;
 	const char *const *hp;
 	const char *m = req->method ? req->method : "GET";
-	struct xfer x = { req, resp, 0 };
+	struct xfer x = { req, resp, 0, 0 };
 	int attempt, max = req->noretry ? 1 : h->o.max_attempts;
 	CURLcode rc;
 	long wait, ra;

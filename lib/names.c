@@ -119,7 +119,8 @@ lb_names_valid(const char *s)
 	if (n == 0 || n > LB_NAMES_MAX)
 		return 0;
 	for (i = 0; i < n; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))
+		if ((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9'))
 			continue;
 		if (s[i] == '-' && i > 0 && i < n - 1)
 			continue;

@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +31,18 @@ struct parser {
 
 static cJSON	*parse_value(struct parser *);
 
+/*
+ * The shortcuts below rely on each double operation being rounded once,
+ * to double; not so with x87 excess precision.
+ */
+#define EXACTFP	(FLT_EVAL_METHOD == 0)
+
+/* Exact powers of ten as doubles (10^22 is the last exact one). */
+static const double pow10tab[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
 static int
 perr(struct parser *ps, const char *what)
 {
@@ -37,13 +50,37 @@ perr(struct parser *ps, const char *what)
 	    (long)(ps->p - ps->start));
 }
 
-static void
+static inline void
 skipws(struct parser *ps)
 {
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-	    *ps->p == '\n' || *ps->p == '\r'))
-		ps->p++;
+	const unsigned char *p = ps->p, *end = ps->end;
+	uint64_t w;
+
+	while (p < end) {
+		/* indented input: eight spaces at a time */
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if (w == 0x2020202020202020ULL) {
+				p += 8;
+				continue;
+			}
+		}
+		if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
+			break;
+		p++;
+	}
+	ps->p = p;
 }
+
+/* Bytes that stand for themselves in a JSON string, in and out. */
+static const unsigned char plain[256] = {
+	['\x20'] = 1, 1, 0 /* " */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* \\ */, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2 /* DEL */
+};
 
 /* Append code point c in the internal UTF-8 form. */
 static void
@@ -150,10 +187,25 @@ static char *
 parse_string(struct parser *ps)
 {
 	struct lb_buf b = { 0 };
+	const unsigned char *q = ps->p;
 	uint32_t c, lo;
+	size_t len;
+	char *s;
 	int n;
 
-	lb_buf_add(&b, "", 0);
+	/* the common case: printable ASCII up to the quote, one copy */
+	while (q < ps->end && plain[*q])
+		q++;
+	if (q < ps->end && *q == '"') {
+		len = (size_t)(q - ps->p);
+		s = lb_xmalloc(len + 1);
+		memcpy(s, ps->p, len);
+		s[len] = '\0';
+		ps->p = q + 1;
+		return s;
+	}
+	lb_buf_add(&b, ps->p, (size_t)(q - ps->p));
+	ps->p = q;
 	for (;;) {
 		if (ps->p >= ps->end) {
 			perr(ps, "unterminated string");
@@ -166,6 +218,13 @@ parse_string(struct parser *ps)
 		if (*ps->p < 0x20) {
 			perr(ps, "control character in string");
 			goto fail;
+		}
+		if (*ps->p != '\\' && *ps->p < 0x80) {
+			for (q = ps->p + 1; q < ps->end && plain[*q]; q++)
+				;
+			lb_buf_add(&b, ps->p, (size_t)(q - ps->p));
+			ps->p = q;
+			continue;
 		}
 		if (*ps->p != '\\') {
 			if ((n = get_cp(ps->p, (size_t)(ps->end - ps->p), &c,
@@ -232,22 +291,93 @@ match(struct parser *ps, const char *word)
 	return 0;
 }
 
-cJSON *
-lb_pyjson_int_text(const char *digits)
+/* An int node owning txt, its digits (Python drops a minus on zero). */
+static cJSON *
+int_node(char *txt)
 {
 	cJSON *it;
-	const char *s = digits;
-	char *txt;
+	const char *s = txt;
+	unsigned long long v = 0;
+	double d;
+	size_t n;
 
-	/* Python's int() drops a minus sign on zero */
-	if (*s == '-' && s[strspn(s + 1, "0") + 1] == '\0')
+	if (*s == '-')
 		s++;
-	txt = lb_xstrdup(s);
-	it = cJSON_CreateNumber(strtod(txt, NULL));
-	if (it == NULL)
+	n = strlen(s);
+	if (s[strspn(s, "0")] == '\0' && s != txt) {
+		memmove(txt, s, n + 1);
+		s = txt;
+	}
+	if (n <= 15 && strspn(s, "0123456789") == n) {
+		/* exact in a double: no strtod needed */
+		for (; *s != '\0'; s++)
+			v = v * 10 + (unsigned long long)(*s - '0');
+		d = txt[0] == '-' ? -(double)v : (double)v;
+	} else
+		d = strtod(txt, NULL);
+	if ((it = cJSON_CreateNumber(d)) == NULL)
 		abort();
 	it->valuestring = txt;
 	return it;
+}
+
+cJSON *
+lb_pyjson_int_text(const char *digits)
+{
+	return int_node(lb_xstrdup(digits));
+}
+
+/*
+ * A JSON float's text (already checked) as strtod reads it: with at
+ * most 2^53 as digits and a power of ten up to 22, one correctly
+ * rounded multiplication or division gives the same double.
+ */
+static double
+float_of(const unsigned char *s, size_t len)
+{
+	const unsigned char *e = s + len;
+	char buf[64], *txt;
+	unsigned long long m = 0;
+	int neg = 0, frac = 0, exp = 0, eneg = 0, many = 0, dot = 0;
+	double d;
+
+	if (s < e && *s == '-') {
+		neg = 1;
+		s++;
+	}
+	for (; s < e && (isdigit(*s) || *s == '.'); s++) {
+		if (*s == '.') {
+			dot = 1;
+			continue;
+		}
+		if (m >= (1ULL << 53) / 10)
+			many = 1;
+		m = m * 10 + (unsigned long long)(*s - '0');
+		frac += dot;
+	}
+	if (s < e) {	/* e or E */
+		s++;
+		if (*s == '+' || *s == '-')
+			eneg = *s++ == '-';
+		for (; s < e && exp < 1000; s++)
+			exp = exp * 10 + (*s - '0');
+		if (s < e)
+			many = 1;
+	}
+	exp = (eneg ? -exp : exp) - frac;
+	if (EXACTFP && !many && exp >= -22 && exp <= 22) {
+		d = exp < 0 ? (double)m / pow10tab[-exp] :
+		    (double)m * pow10tab[exp];
+		return neg ? -d : d;
+	}
+	s = e - len;
+	txt = len < sizeof(buf) ? buf : lb_xmalloc(len + 1);
+	memcpy(txt, s, len);
+	txt[len] = '\0';
+	d = strtod(txt, NULL);
+	if (txt != buf)
+		free(txt);
+	return d;
 }
 
 static cJSON *
@@ -255,7 +385,6 @@ parse_number(struct parser *ps)
 {
 	const unsigned char *s = ps->p;
 	char *txt;
-	cJSON *it;
 	int isfloat = 0;
 
 	if (ps->p < ps->end && *ps->p == '-')
@@ -288,15 +417,12 @@ parse_number(struct parser *ps)
 			ps->p = q;
 		}
 	}
+	if (isfloat)
+		return lb_pyjson_float(float_of(s, (size_t)(ps->p - s)));
 	txt = lb_xmalloc((size_t)(ps->p - s) + 1);
 	memcpy(txt, s, (size_t)(ps->p - s));
 	txt[ps->p - s] = '\0';
-	if (isfloat)
-		it = lb_pyjson_float(strtod(txt, NULL));
-	else
-		it = lb_pyjson_int_text(txt);
-	free(txt);
-	return it;
+	return int_node(txt);
 }
 
 static cJSON *
@@ -344,13 +470,16 @@ parse_container(struct parser *ps, int obj)
 			goto fail;
 		}
 		if (obj) {
-			old = cJSON_GetObjectItemCaseSensitive(c, key);
+			/* the key is handed over, not copied */
+			for (old = c->child; old != NULL; old = old->next)
+				if (old->string[0] == key[0] &&
+				    strcmp(old->string, key) == 0)
+					break;
+			v->string = key;
 			if (old != NULL)
-				cJSON_ReplaceItemInObjectCaseSensitive(c, key,
-				    v);
+				cJSON_ReplaceItemViaPointer(c, old, v);
 			else
-				cJSON_AddItemToObject(c, key, v);
-			free(key);
+				cJSON_AddItemToArray(c, v);
 		} else
 			cJSON_AddItemToArray(c, v);
 		skipws(ps);
@@ -392,10 +521,9 @@ parse_value(struct parser *ps)
 		ps->p++;
 		if ((s = parse_string(ps)) == NULL)
 			return NULL;
-		it = cJSON_CreateString("");
-		if (it == NULL)
+		if ((it = cJSON_CreateNull()) == NULL)
 			abort();
-		free(it->valuestring);
+		it->type = cJSON_String;
 		it->valuestring = s;
 		return it;
 	}
@@ -444,10 +572,21 @@ lb_pyjson_isint(const cJSON *it)
 cJSON *
 lb_pyjson_int(long long v)
 {
-	char buf[32];
+	char buf[24], *txt;
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v :
+	    (unsigned long long)v;
+	int i = sizeof(buf);
 
-	snprintf(buf, sizeof(buf), "%lld", v);
-	return lb_pyjson_int_text(buf);
+	do {
+		buf[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		buf[--i] = '-';
+	txt = lb_xmalloc(sizeof(buf) - (size_t)i + 1);
+	memcpy(txt, buf + i, sizeof(buf) - (size_t)i);
+	txt[sizeof(buf) - i] = '\0';
+	return int_node(txt);
 }
 
 cJSON *
@@ -460,6 +599,69 @@ lb_pyjson_float(double d)
 	/* cJSON_CreateNumber clamps valueint; the double is what counts */
 	it->valuedouble = d;
 	return it;
+}
+
+/* Decimal digits of v (> 0) into s, returns their count. */
+static int
+utoa(char *s, unsigned long long v)
+{
+	char t[24];
+	int n = 0, i;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		s[i] = t[n - 1 - i];
+	return n;
+}
+
+/*
+ * The common case of repr, without printf: a = |d| in [1e-4, 1e15) with
+ * at most 15 significant digits.  Two decimals of 15 digits or fewer
+ * never read as the same double, so a 15-digit-or-shorter n * 10^-p
+ * that reads back as d is the shortest repr, and the one with the
+ * fewest decimals has no trailing zero.  n / 10^p with n < 2^53 and
+ * p <= 22 is one correctly rounded division: exactly what strtod gives.
+ * Returns the length written, 0 when the slow path must decide.
+ */
+static int
+repr_fast(double a, char *out)
+{
+	unsigned long long n, ip, fp;
+	double y;
+	int p, o, k;
+
+	if (!EXACTFP || !(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (p = 0; p <= 22; p++) {
+		y = a * pow10tab[p];
+		if (y >= 1e15)
+			return 0;
+		n = (unsigned long long)(y + 0.5);
+		if ((double)n / pow10tab[p] != a)
+			continue;
+		if (p == 0) {
+			o = utoa(out, n);
+			out[o++] = '.';
+			out[o++] = '0';
+			return o;
+		}
+		ip = n / (unsigned long long)pow10tab[p];
+		fp = n % (unsigned long long)pow10tab[p];
+		if (ip == 0 && fp == 0)
+			return 0;
+		o = utoa(out, ip);
+		out[o++] = '.';
+		/* the fraction's leading zeros */
+		for (k = p - 1; k > 0 && fp < (unsigned long long)
+		    pow10tab[k]; k--)
+			out[o++] = '0';
+		o += utoa(out + o, fp);
+		return o;
+	}
+	return 0;
 }
 
 void
@@ -480,19 +682,26 @@ lb_pyjson_repr(double d, char out[32])
 		strcpy(out, signbit(d) ? "-0.0" : "0.0");
 		return;
 	}
-	/* the shortest precision that reads back as the same double */
-	for (prec = 0; prec < 17; prec++) {
+	o = 0;
+	if (d < 0)
+		out[o++] = '-';
+	if ((i = repr_fast(fabs(d), out + o)) > 0) {
+		out[o + i] = '\0';
+		return;
+	}
+	/*
+	 * The shortest precision that reads back as the same double.  Had
+	 * 15 digits or fewer read back, the 15-digit rounding shows them
+	 * (padded with zeros): only 15, 16 and 17 need a try.  Not so for
+	 * subnormals, which hold fewer digits.
+	 */
+	for (prec = fabs(d) < DBL_MIN ? 0 : 14; prec < 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*e", prec, d);
 		if (strtod(buf, NULL) == d)
 			break;
 	}
 	/* split "-d.ddde+XX" into sign, digits and exponent */
-	o = 0;
-	i = 0;
-	if (buf[0] == '-') {
-		out[o++] = '-';
-		i = 1;
-	}
+	i = buf[0] == '-';
 	nd = 0;
 	for (; buf[i] != 'e'; i++)
 		if (buf[i] != '.')
@@ -540,26 +749,107 @@ double
 lb_pyjson_round(double d, int ndigits)
 {
 	char buf[400];
+	double y, n, e;
 
 	if (!isfinite(d))
 		return d;
+	/*
+	 * Fast path: n, the integer nearest d * 10^ndigits, is certain
+	 * when the exact remainder (one fma) is clearly below one half;
+	 * n / 10^ndigits is then one correctly rounded division, as
+	 * strtod would read the decimal.
+	 */
+	if (EXACTFP && ndigits >= 0 && ndigits <= 22) {
+		y = d * pow10tab[ndigits];
+		if (fabs(y) < 4503599627370496.0) {	/* 2^52 */
+			n = nearbyint(y);
+			e = fma(d, pow10tab[ndigits], -n);
+			if (fabs(e) < 0.4999)
+				return copysign(n / pow10tab[ndigits], d);
+		}
+	}
 	/* glibc prints the exact binary value rounded half to even,
 	 * which is what Python's round() computes */
 	snprintf(buf, sizeof(buf), "%.*f", ndigits, d);
 	return strtod(buf, NULL);
 }
 
+/*
+ * Appending without lb_buf_add's per-call bookkeeping: room first, then
+ * plain stores.  The NUL that lb_buf promises is put back by the
+ * exported functions once they are done.
+ */
+static void
+room(struct lb_buf *b, size_t more)
+{
+	size_t want = b->len + more + 1;
+
+	if (want <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 256;
+	while (b->cap < want)
+		b->cap *= 2;
+	b->p = lb_xrealloc(b->p, b->cap);
+}
+
+static void
+put(struct lb_buf *b, const void *p, size_t n)
+{
+	room(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+putc1(struct lb_buf *b, char c)
+{
+	room(b, 1);
+	b->p[b->len++] = c;
+}
+
+static void
+end(struct lb_buf *b)
+{
+	room(b, 0);
+	b->p[b->len] = '\0';
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void
+put_u(struct lb_buf *b, uint32_t c)
+{
+	char esc[6];
+
+	esc[0] = '\\';
+	esc[1] = 'u';
+	esc[2] = hexdig[(c >> 12) & 0xf];
+	esc[3] = hexdig[(c >> 8) & 0xf];
+	esc[4] = hexdig[(c >> 4) & 0xf];
+	esc[5] = hexdig[c & 0xf];
+	put(b, esc, 6);
+}
+
 static void
 dump_string(struct lb_buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *q;
 	size_t n = strlen(s);
-	uint32_t c, hi, lo;
-	char esc[16];
+	uint32_t c;
 	int len;
 
-	lb_buf_add(b, "\"", 1);
+	putc1(b, '"');
 	while (n > 0) {
+		/* a run that goes out as it is */
+		for (q = p; q < p + n && plain[*q] == 1; q++)
+			;
+		if (q > p) {
+			put(b, p, (size_t)(q - p));
+			n -= (size_t)(q - p);
+			p = q;
+			continue;
+		}
 		if ((len = get_cp(p, n, &c, 0)) == 0) {
 			/* not from our parser: show the byte as Latin-1 */
 			c = *p;
@@ -568,40 +858,34 @@ dump_string(struct lb_buf *b, const char *s)
 		p += len;
 		n -= (size_t)len;
 		switch (c) {
-		case '"':  lb_buf_add(b, "\\\"", 2); continue;
-		case '\\': lb_buf_add(b, "\\\\", 2); continue;
-		case '\n': lb_buf_add(b, "\\n", 2); continue;
-		case '\r': lb_buf_add(b, "\\r", 2); continue;
-		case '\t': lb_buf_add(b, "\\t", 2); continue;
-		case '\b': lb_buf_add(b, "\\b", 2); continue;
-		case '\f': lb_buf_add(b, "\\f", 2); continue;
+		case '"':  put(b, "\\\"", 2); continue;
+		case '\\': put(b, "\\\\", 2); continue;
+		case '\n': put(b, "\\n", 2); continue;
+		case '\r': put(b, "\\r", 2); continue;
+		case '\t': put(b, "\\t", 2); continue;
+		case '\b': put(b, "\\b", 2); continue;
+		case '\f': put(b, "\\f", 2); continue;
 		}
-		if (c >= 0x20 && c < 0x7f) {
-			esc[0] = (char)c;
-			lb_buf_add(b, esc, 1);
-		} else if (c < 0x10000) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			lb_buf_add(b, esc, 6);
-		} else {
-			hi = 0xd800 + ((c - 0x10000) >> 10);
-			lo = 0xdc00 + ((c - 0x10000) & 0x3ff);
-			snprintf(esc, sizeof(esc), "\\u%04x\\u%04x", hi, lo);
-			lb_buf_add(b, esc, 12);
+		if (c >= 0x20 && c < 0x7f)
+			putc1(b, (char)c);
+		else if (c < 0x10000)
+			put_u(b, c);
+		else {
+			put_u(b, 0xd800 + ((c - 0x10000) >> 10));
+			put_u(b, 0xdc00 + ((c - 0x10000) & 0x3ff));
 		}
 	}
-	lb_buf_add(b, "\"", 1);
+	putc1(b, '"');
 }
 
 static void
 indent(struct lb_buf *b, int level)
 {
-	static const char sp[] = "                                ";
-	int n = level * 4;
+	size_t n = (size_t)level * 4;
 
-	while (n > 0) {
-		lb_buf_add(b, sp, n > 32 ? 32 : (size_t)n);
-		n -= 32;
-	}
+	room(b, n);
+	memset(b->p + b->len, ' ', n);
+	b->len += n;
 }
 
 static int
@@ -613,64 +897,74 @@ keycmp(const void *a, const void *b)
 	return strcmp(x->string, y->string);
 }
 
-void
-lb_pyjson_scalar(struct lb_buf *b, const cJSON *it)
+static void
+scalar(struct lb_buf *b, const cJSON *it)
 {
 	char buf[32];
 
 	if (cJSON_IsNumber(it)) {
 		if (it->valuestring != NULL)
-			lb_buf_puts(b, it->valuestring);
+			put(b, it->valuestring, strlen(it->valuestring));
 		else {
 			lb_pyjson_repr(it->valuedouble, buf);
-			lb_buf_puts(b, buf);
+			put(b, buf, strlen(buf));
 		}
 	} else if (cJSON_IsString(it))
 		dump_string(b, it->valuestring);
 	else if (cJSON_IsTrue(it))
-		lb_buf_puts(b, "true");
+		put(b, "true", 4);
 	else if (cJSON_IsFalse(it))
-		lb_buf_puts(b, "false");
+		put(b, "false", 5);
 	else
-		lb_buf_puts(b, "null");
+		put(b, "null", 4);
+}
+
+void
+lb_pyjson_scalar(struct lb_buf *b, const cJSON *it)
+{
+	scalar(b, it);
+	end(b);
 }
 
 static void
 dump(struct lb_buf *b, const cJSON *it, int sort, int level)
 {
-	const cJSON *c, **kids;
+	const cJSON *c, **kids = NULL;
 	int obj, n, i;
 
 	if (!cJSON_IsArray(it) && !cJSON_IsObject(it)) {
-		lb_pyjson_scalar(b, it);
+		scalar(b, it);
 		return;
 	}
 	obj = cJSON_IsObject(it);
-	n = cJSON_GetArraySize(it);
-	if (n == 0) {
-		lb_buf_puts(b, obj ? "{}" : "[]");
+	if (it->child == NULL) {
+		put(b, obj ? "{}" : "[]", 2);
 		return;
 	}
-	kids = lb_xmalloc(sizeof(*kids) * (size_t)n);
-	i = 0;
-	for (c = it->child; c != NULL; c = c->next)
-		kids[i++] = c;
-	if (obj && sort)
+	c = it->child;
+	if (obj && sort) {
+		n = cJSON_GetArraySize(it);
+		kids = lb_xmalloc(sizeof(*kids) * (size_t)n);
+		for (i = 0; c != NULL; c = c->next)
+			kids[i++] = c;
 		qsort(kids, (size_t)n, sizeof(*kids), keycmp);
-	lb_buf_add(b, obj ? "{\n" : "[\n", 2);
-	for (i = 0; i < n; i++) {
+		c = kids[0];
+	}
+	put(b, obj ? "{\n" : "[\n", 2);
+	for (i = 1; c != NULL; i++) {
 		indent(b, level + 1);
 		if (obj) {
-			dump_string(b, kids[i]->string);
-			lb_buf_add(b, ": ", 2);
+			dump_string(b, c->string);
+			put(b, ": ", 2);
 		}
-		dump(b, kids[i], sort, level + 1);
-		if (i + 1 < n)
-			lb_buf_add(b, ",\n", 2);
+		dump(b, c, sort, level + 1);
+		c = kids != NULL ? (i < n ? kids[i] : NULL) : c->next;
+		if (c != NULL)
+			put(b, ",\n", 2);
 	}
-	lb_buf_add(b, "\n", 1);
+	putc1(b, '\n');
 	indent(b, level);
-	lb_buf_add(b, obj ? "}" : "]", 1);
+	putc1(b, obj ? '}' : ']');
 	free(kids);
 }
 
@@ -678,6 +972,7 @@ void
 lb_pyjson_dump(struct lb_buf *b, const cJSON *it, int sort_keys)
 {
 	dump(b, it, sort_keys, 0);
+	end(b);
 }
 
 void
@@ -685,14 +980,24 @@ lb_pyjson_text(struct lb_buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
+	const unsigned char *q;
+
 	/* internal form to plain UTF-8: only C0 80 differs */
-	for (; *p != '\0'; p++) {
-		if (p[0] == 0xc0 && p[1] == 0x80) {
-			lb_buf_add(b, "", 1);
-			p++;
-		} else
-			lb_buf_add(b, p, 1);
+	for (;;) {
+		for (q = p; *q != '\0' && *q != 0xc0; q++)
+			;
+		put(b, p, (size_t)(q - p));
+		if (*q == '\0')
+			break;
+		if (q[1] == 0x80) {
+			putc1(b, '\0');
+			p = q + 2;
+		} else {
+			putc1(b, (char)*q);
+			p = q + 1;
+		}
 	}
+	end(b);
 }
 
 void

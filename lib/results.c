@@ -247,9 +247,15 @@ pyequal(const cJSON *a, const cJSON *b)
 static cJSON *
 get(const cJSON *obj, const char *key)
 {
+	cJSON *c;
+
 	if (!cJSON_IsObject(obj))
 		return NULL;
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
+	for (c = obj->child; c != NULL; c = c->next)
+		if (c->string != NULL && c->string[0] == key[0] &&
+		    strcmp(c->string, key) == 0)
+			return c;
+	return NULL;
 }
 
 /* get along a dotted path */
@@ -326,12 +332,28 @@ newstr(const char *s)
 static void
 put(cJSON *obj, const char *key, cJSON *v)
 {
-	cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
+	cJSON *old = get(obj, key);
 
-	if (old != NULL)
-		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
-	else
+	if (old == NULL) {
 		add(obj, key, v);
+		return;
+	}
+	if (v == NULL)
+		abort();
+	if (v->string != NULL && !(v->type & cJSON_StringIsConst))
+		free(v->string);
+	v->type &= ~cJSON_StringIsConst;
+	v->string = lb_xstrdup(key);
+	cJSON_ReplaceItemViaPointer(obj, old, v);
+}
+
+/* Detach obj[key] (NULL if none); it keeps its key. */
+static cJSON *
+take(cJSON *obj, const char *key)
+{
+	cJSON *c = get(obj, key);
+
+	return c != NULL ? cJSON_DetachItemViaPointer(obj, c) : NULL;
 }
 
 /*
@@ -437,10 +459,10 @@ idkey(const char *id, int withrep, long long *route, long long *rep)
 static int
 slurp(const char *path, char **out, size_t *len, struct lb_err *err)
 {
-	struct lb_buf b = { 0 };
 	struct stat st;
-	char chunk[65536];
-	ssize_t n;
+	size_t cap = 65536, n = 0;
+	ssize_t got;
+	char *p;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -449,34 +471,47 @@ slurp(const char *path, char **out, size_t *len, struct lb_err *err)
 		return lb_err_set(err, errno == EACCES ? LB_EFAIL : LB_ETEMP,
 		    0, "%s: %s", path, strerror(errno));
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return lb_err_set(err, LB_EFAIL, 0, "%s: is a directory",
-		    path);
+	if (fstat(fd, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			close(fd);
+			return lb_err_set(err, LB_EFAIL, 0,
+			    "%s: is a directory", path);
+		}
+		/* one read into the right size (the file may still grow) */
+		if (S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    st.st_size <= MAXFILE)
+			cap = (size_t)st.st_size + 1;
 	}
-	lb_buf_add(&b, "", 0);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1) {
+	p = lb_xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			p = lb_xrealloc(p, cap + 1);
+		}
+		if ((got = read(fd, p + n, cap - n)) == 0)
+			break;
+		if (got == -1) {
 			if (errno == EINTR)
 				continue;
 			lb_err_set(err, LB_ETEMP, 0, "%s: %s", path,
 			    strerror(errno));
 			goto fail;
 		}
-		if (b.len + (size_t)n > (size_t)MAXFILE) {
+		n += (size_t)got;
+		if (n > (size_t)MAXFILE) {
 			lb_err_set(err, LB_EFAIL, 0, "%s: larger than %ld MiB",
 			    path, MAXFILE >> 20);
 			goto fail;
 		}
-		lb_buf_add(&b, chunk, (size_t)n);
 	}
 	close(fd);
-	*out = b.p;
-	*len = b.len;
+	p[n] = '\0';
+	*out = p;
+	*len = n;
 	return 1;
 fail:
 	close(fd);
-	lb_buf_free(&b);
+	free(p);
 	return -1;
 }
 
@@ -746,37 +781,63 @@ findmissing(struct merge *m)
 	}
 }
 
-/* A record with the reference defaults under the input's members (2.0). */
+/*
+ * A record with the reference defaults under the input's members (2.0):
+ * the default members in their order, then the input's other members in
+ * theirs.  The input's members are moved over, not copied: src is left
+ * empty.
+ */
 static cJSON *
-record2(const cJSON *src)
+record2(cJSON *src)
 {
-	cJSON *o, *v, *inf, *sc, *meta;
-	const cJSON *c;
-	int i;
+	static const char *const keys[] = {
+		"index", "route_id", "status", "num_infractions",
+		"infractions", "scores", "meta", NULL
+	};
+	static const char *const sk[] = {
+		"score_route", "score_penalty", "score_composed", NULL
+	};
+	static const char *const mk[] = {
+		"route_length", "duration_game", "duration_system", NULL
+	};
+	cJSON *o, *c, *v;
+	int i, k;
 
 	o = newobj();
-	add(o, "index", lb_pyjson_int(-1));
-	add(o, "route_id", cJSON_CreateNull());
-	add(o, "status", newstr("Started"));
-	add(o, "num_infractions", lb_pyjson_int(0));
-	inf = newobj();
-	for (i = 0; infr2[i] != NULL; i++)
-		add(inf, infr2[i], newarr());
-	add(o, "infractions", inf);
-	sc = newobj();
-	add(sc, "score_route", lb_pyjson_int(0));
-	add(sc, "score_penalty", lb_pyjson_int(0));
-	add(sc, "score_composed", lb_pyjson_int(0));
-	add(o, "scores", sc);
-	meta = newobj();
-	add(meta, "route_length", lb_pyjson_int(0));
-	add(meta, "duration_game", lb_pyjson_int(0));
-	add(meta, "duration_system", lb_pyjson_int(0));
-	add(o, "meta", meta);
-	cJSON_ArrayForEach(c, src) {
-		v = jdup(c);
-		put(o, c->string, v);
+	for (i = 0; keys[i] != NULL; i++) {
+		if ((c = take(src, keys[i])) != NULL) {
+			cJSON_AddItemToArray(o, c);
+			continue;
+		}
+		switch (i) {
+		case 0:
+			v = lb_pyjson_int(-1);
+			break;
+		case 1:
+			v = cJSON_CreateNull();
+			break;
+		case 2:
+			v = newstr("Started");
+			break;
+		case 3:
+			v = lb_pyjson_int(0);
+			break;
+		case 4:
+			v = newobj();
+			for (k = 0; infr2[k] != NULL; k++)
+				add(v, infr2[k], newarr());
+			break;
+		default:
+			v = newobj();
+			for (k = 0; k < 3; k++)
+				add(v, (i == 5 ? sk : mk)[k],
+				    lb_pyjson_int(0));
+			break;
+		}
+		add(o, keys[i], v);
 	}
+	while ((c = src->child) != NULL)
+		cJSON_AddItemToArray(o, cJSON_DetachItemViaPointer(src, c));
 	return o;
 }
 
@@ -812,9 +873,12 @@ static int
 recnum(struct merge *m, const cJSON *rec, const char *obj, const char *key,
     struct pynum *out)
 {
-	const cJSON *o = get(rec, obj), *v;
-	const cJSON *id = get(rec, "route_id");
+	const cJSON *o = get(rec, obj), *v, *id;
 
+	if (cJSON_IsObject(o) && (v = get(o, key)) != NULL &&
+	    pynum_of(v, out) == 0)
+		return 0;
+	id = get(rec, "route_id");
 	if (!cJSON_IsObject(o))
 		return merr(m, "route %s: %s is not an object",
 		    cJSON_IsString(id) ? id->valuestring : "?", obj);
@@ -830,11 +894,11 @@ recnum(struct merge *m, const cJSON *rec, const char *obj, const char *key,
 static const cJSON *
 reclist(struct merge *m, const cJSON *rec, const char *key)
 {
-	const cJSON *inf = get(rec, "infractions"), *l;
-	const cJSON *id = get(rec, "route_id");
+	const cJSON *inf = get(rec, "infractions"), *l, *id;
 
 	l = get(inf, key);
 	if (!cJSON_IsArray(l)) {
+		id = get(rec, "route_id");
 		merr(m, "route %s: infractions.%s is not a list",
 		    cJSON_IsString(id) ? id->valuestring : "?", key);
 		return NULL;
@@ -845,10 +909,10 @@ reclist(struct merge *m, const cJSON *rec, const char *key)
 static const char *
 recstatus(struct merge *m, const cJSON *rec)
 {
-	const cJSON *s = get(rec, "status");
-	const cJSON *id = get(rec, "route_id");
+	const cJSON *s = get(rec, "status"), *id;
 
 	if (!cJSON_IsString(s)) {
+		id = get(rec, "route_id");
 		merr(m, "route %s: status is not a string",
 		    cJSON_IsString(id) ? id->valuestring : "?");
 		return NULL;
@@ -1306,6 +1370,9 @@ lb_results_merge(const char *const *paths, int n,
 		cJSON *rec = r->format == LB_RESULTS_LB2 ?
 		    record2(m.recs[i].src) : jdup(m.recs[i].src);
 
+		/* the id now lives in rec (2.0) */
+		m.recs[i].id = NULL;
+
 		put(rec, "index", lb_pyjson_int(i));
 		cJSON_AddItemToArray(records, rec);
 	}
@@ -1586,19 +1653,37 @@ struct out {
 	char		*path, *tmp;
 };
 
-/* Does path hold exactly these bytes? */
+/* Does path hold exactly these bytes?  Compared a piece at a time. */
 static int
 same(const char *path, const char *data, size_t len)
 {
-	struct lb_err e;
-	char *old;
-	size_t olen;
-	int rc;
+	struct stat st;
+	char chunk[65536];
+	size_t off = 0;
+	ssize_t n;
+	int fd, rc = 0;
 
-	if (slurp(path, &old, &olen, &e) != 1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
-	rc = olen == len && memcmp(old, data, len) == 0;
-	free(old);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (off_t)len != st.st_size)
+		goto out;
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto out;
+		if (n == 0)
+			break;
+		if ((size_t)n > len - off ||
+		    memcmp(chunk, data + off, (size_t)n) != 0)
+			goto out;
+		off += (size_t)n;
+	}
+	rc = off == len;
+out:
+	close(fd);
 	return rc;
 }
 
@@ -1662,8 +1747,8 @@ lb_results_write(const struct lb_results *r, const char *dir, int format,
 	if (r != NULL) {
 		format = r->format;
 		o[0].data = lb_results_merged(r, &o[0].len);
-		o[3].data = lb_xmalloc(o[0].len + 1);
-		memcpy(o[3].data, o[0].data, o[0].len + 1);
+		/* the same bytes: shared, freed once */
+		o[3].data = o[0].data;
 		o[3].len = o[0].len;
 		doc = r->doc;
 	} else {
@@ -1712,7 +1797,8 @@ out:
 			free(o[i].tmp);
 		}
 		free(o[i].path);
-		free(o[i].data);
+		if (i != 3 || o[3].data != o[0].data)
+			free(o[i].data);
 	}
 	cJSON_Delete(stale);
 	return rc;

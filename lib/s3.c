@@ -1149,6 +1149,93 @@ run_parallel(struct lb_s3 *s3, struct conn *c, int jobs, size_t n,
 
 /* Uploads */
 
+/*
+ * A window [off, off + len) of a file as a stream of its own: the
+ * uploader may read as far as it likes and still sends only the part
+ * (or, for a file that grows meanwhile, only the size announced).
+ */
+struct window {
+	int	fd;
+	off_t	off, len, pos;
+};
+
+static ssize_t
+win_read(void *arg, char *buf, size_t n)
+{
+	struct window *w = arg;
+	ssize_t r;
+
+	if (w->pos >= w->len)
+		return 0;
+	if ((off_t)n > w->len - w->pos)
+		n = (size_t)(w->len - w->pos);
+	if ((r = pread(w->fd, buf, n, w->off + w->pos)) > 0)
+		w->pos += r;
+	return r;
+}
+
+static int
+win_seek(void *arg, off64_t *to, int whence)
+{
+	struct window *w = arg;
+	off_t pos;
+
+	switch (whence) {
+	case SEEK_SET:
+		pos = *to;
+		break;
+	case SEEK_CUR:
+		pos = w->pos + *to;
+		break;
+	case SEEK_END:
+		pos = w->len + *to;
+		break;
+	default:
+		return -1;
+	}
+	if (pos < 0 || pos > w->len)
+		return -1;
+	w->pos = pos;
+	*to = pos;
+	return 0;
+}
+
+static int
+win_close(void *arg)
+{
+	struct window *w = arg;
+	int rc = close(w->fd);
+
+	free(w);
+	return rc;
+}
+
+static FILE *
+window_open(const char *path, long long off, long long len,
+    struct lb_err *err)
+{
+	cookie_io_functions_t io = { win_read, NULL, win_seek, win_close };
+	struct window *w;
+	FILE *f;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		lb_err_set(err, LB_EFAIL, 0, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	w = lb_xmalloc(sizeof(*w));
+	w->fd = fd;
+	w->off = (off_t)off;
+	w->len = (off_t)len;
+	w->pos = 0;
+	if ((f = fopencookie(w, "rb", io)) == NULL) {
+		lb_err_set(err, LB_EFAIL, 0, "%s: %s", path, strerror(errno));
+		close(fd);
+		free(w);
+	}
+	return f;
+}
+
 static int
 put_single(struct conn *c, struct lb_s3 *s3, const char *bucket,
     const char *key, FILE *f, long long size, const void *mem,
@@ -1238,12 +1325,14 @@ part_task(struct lb_s3 *s3, struct conn *c, void *arg, size_t i,
 	const char *hdrs[] = { "Content-Type: application/octet-stream",
 	    NULL };
 	char *q, *url, *what;
+	long long off, len;
 	FILE *f;
 	int rc;
 
-	if ((f = fopen(m->path, "rb")) == NULL)
-		return lb_err_set(err, LB_EFAIL, 0, "%s: %s", m->path,
-		    strerror(errno));
+	off = (long long)i * m->psize;
+	len = m->size - off < m->psize ? m->size - off : m->psize;
+	if ((f = window_open(m->path, off, len, err)) == NULL)
+		return -1;
 	q = mpu_query(m->upload_id, i + 1);
 	url = url_for(s3, m->bucket, m->key, q);
 	what = lb_xasprintf("s3://%s/%s part %zu", m->bucket, m->key, i + 1);
@@ -1252,9 +1341,8 @@ part_task(struct lb_s3 *s3, struct conn *c, void *arg, size_t i,
 	k.url = url;
 	k.headers = hdrs;
 	k.upload = f;
-	k.uploadoff = (long long)i * m->psize;
-	k.uploadlen = m->size - k.uploadoff < m->psize ?
-	    m->size - k.uploadoff : m->psize;
+	k.uploadoff = 0;
+	k.uploadlen = len;
 	rc = s3_call(c, &k, &resp, what, err);
 	memset(&o, 0, sizeof(o));
 	if (rc == 0) {
@@ -1434,6 +1522,9 @@ put_file_c(struct conn *c, struct lb_s3 *s3, const char *bucket,
 		free(mem);
 		return rc;
 	}
+	fclose(f);
+	if ((f = window_open(path, 0, st.st_size, err)) == NULL)
+		return -1;
 	rc = put_single(c, s3, bucket, key, f, st.st_size, NULL, 0, ctype,
 	    out, err);
 	fclose(f);
@@ -1955,6 +2046,7 @@ struct syncrun {
 	struct lb_s3_counts	*counts;
 	struct job		*jobs;
 	size_t			 njobs;
+	int			 part_jobs; /* parts at once within a file */
 };
 
 static void
@@ -2015,7 +2107,7 @@ sync_task(struct lb_s3 *s3, struct conn *c, void *arg, size_t i,
 	if (!sr->o->dryrun) {
 		if (j->action == A_UP)
 			rc = put_file_c(c, s3, sr->bucket, j->key, j->path,
-			    NULL, 1, NULL, err);
+			    NULL, sr->part_jobs, NULL, err);
 		else if ((rc = parent_dirs(j->path, err)) == 0)
 			rc = get_file_c(c, s3, sr->bucket, j->key, j->path,
 			    NULL, err);
@@ -2146,8 +2238,10 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 	rc_ctx.plen = strlen(pfx);
 	if (lb_s3_list(s3, bucket, pfx, NULL, remote_fn, &rc_ctx, err) == -1)
 		goto fail;
-	qsort(loc.v, loc.n, sizeof(*loc.v), item_cmp);
-	qsort(rem.v, rem.n, sizeof(*rem.v), item_cmp);
+	if (loc.n > 1)
+		qsort(loc.v, loc.n, sizeof(*loc.v), item_cmp);
+	if (rem.n > 1)
+		qsort(rem.v, rem.n, sizeof(*rem.v), item_cmp);
 
 	xfer = lb_xmalloc((loc.n + rem.n + 1) * sizeof(*xfer));
 	dels = lb_xmalloc((loc.n + rem.n + 1) * sizeof(*dels));
@@ -2212,6 +2306,8 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 	sr.counts = counts;
 	sr.jobs = xfer;
 	sr.njobs = nx;
+	/* few files: let their parts share the parallelism */
+	sr.part_jobs = nx > 0 && (size_t)jobs > nx ? jobs / (int)nx : 1;
 	memset(&e, 0, sizeof(e));
 	if (nx > 0 && run_parallel(s3, NULL, jobs, nx, sync_task, &sr, 0,
 	    &e) > 0)

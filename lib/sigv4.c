@@ -673,6 +673,8 @@ ctx_init(struct ctx *c, const struct lb_sigv4 *cfg, const char *method,
 		return lb_err_set(err, LB_EUSAGE, 0, "no signing service");
 	if (method == NULL || *method == '\0')
 		return lb_err_set(err, LB_EUSAGE, 0, "no HTTP method");
+	if (url == NULL)
+		return lb_err_set(err, LB_EUSAGE, 0, "no URL");
 	if (url_parse(url, &c->url, err) == -1)
 		return -1;
 	now = cfg->now != 0 ? cfg->now : time(NULL);

@@ -10,7 +10,9 @@ plan 60
 
 # emu_start: the emulator on a free port, seeded; sets EMU (its URL)
 emu_start() {
-	python3 "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
+	# the interpreter itself, not a wrapper: $! must be the server
+	py=$(python3 -c 'import sys; print(sys.executable)')
+	"$py" "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
 	    >emu.url 2>emu.log &
 	EMU_PID=$!
 	srv_started $EMU_PID

@@ -6,10 +6,12 @@
 emu=$top/tests/emulators/evalai.py
 [ -f "$emu" ] || skip_all "no EvalAI emulator ($emu)"
 command -v flock >/dev/null 2>&1 || skip_all "no flock(1)"
-plan 48
+plan 52
 
 emu_start() {
-	python3 "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
+	# the interpreter itself, not a wrapper: $! must be the server
+	py=$(python3 -c 'import sys; print(sys.executable)')
+	"$py" "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
 	    >emu.url 2>emu.log &
 	EMU_PID=$!
 	srv_started $EMU_PID
@@ -127,6 +129,19 @@ is "... EvalAI shows finished" "$(status 5008)" finished
 is "... after three throttled PUTs" \
     "$(emu_count PUT /api/jobs/challenge/17/update_submission/ 429)" 3
 
+# read back until EvalAI shows it: a PUT answered 200 without effect
+fault '{"action":"200","count":2,"method":"PUT"}'
+rec 5005 2352 '"update":{"status":"FAILED"}' | lb-evalai-post >rb.out 2>err
+ok "a PUT that did not take is sent again until EvalAI shows it" $?
+is "... after three PUTs" "$(jget 'd[0]["evalai_post"]["attempts"]' rb.out)" 3
+fault '{"action":"200","count":20,"method":"PUT"}'
+rec 5010 2350 '"update":{"status":"FAILED"}' | lb-evalai-post >rb2.out 2>err
+ok "... at most five times, then a temporary failure (75)" \
+    $(( $? != 75 || $(wc -c <rb2.out) != 0 ))
+expect_grep "... saying what EvalAI shows" \
+    'EvalAI shows finished after 5 updates to failed' err
+curl -s -X DELETE "$EMU/_emu/faults" >/dev/null
+
 # partial updates
 rec 5011 2350 "\"update\":{\"result\":$result,\"stdout\":\"so far\"}" |
     lb-evalai-post -m partial >p.out 2>err
@@ -150,13 +165,16 @@ is "-m status reads the status" "$(jget 'd[0]["evalai_post"]["status"]' s.out)" 
 
 # one writer per submission
 mkdir -p locks
+puts=$(emu_count PUT /api/jobs/challenge/17/update_submission/)
 flock locks/evalai-submission-5009.lock sh -c '
 	echo "{\"submission_pk\":5009,\"challenge_pk\":17,\"phase_pk\":2351}" |
 	    lb-evalai-post -u "$1" -s failed -w 0 >held.out 2>held.err
 	echo $? >held.rc' sh "$EMU"
 is "while another process holds the lock, -w 0 gives up (75)" \
     "$(cat held.rc)" 75
-is "... having sent nothing" "$(emu_count PUT /api/jobs/challenge/17/update_submission/ 200 | tr -d ' ')$(status 5009)" "4submitted"
+is "... having sent nothing" \
+    "$(emu_count PUT /api/jobs/challenge/17/update_submission/) $(status 5009)" \
+    "$puts submitted"
 expect_grep "... and says why" 'another process is updating' held.err
 fault '{"action":"slow","count":2,"method":"PUT","sleep":1}'
 curl -s -X DELETE "$EMU/_emu/log" >/dev/null

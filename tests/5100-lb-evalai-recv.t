@@ -8,7 +8,9 @@ emu=$top/tests/emulators/evalai.py
 plan 29
 
 emu_start() {
-	python3 "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
+	# the interpreter itself, not a wrapper: $! must be the server
+	py=$(python3 -c 'import sys; print(sys.executable)')
+	"$py" "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
 	    "$@" >emu.url 2>emu.log &
 	EMU_PID=$!
 	srv_started $EMU_PID

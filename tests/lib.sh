@@ -14,6 +14,11 @@ unset AWS_PROFILE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE \
 AWS_EC2_METADATA_DISABLED=true
 export AWS_EC2_METADATA_DISABLED
 
+# PY: the real interpreter, so that $! is a server's own PID (a pyenv-style
+# wrapper in front of python3 costs seconds per start on a loaded machine)
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
+
+# note: n is the test counter; do not use it as a loop variable
 plan() { echo "1..$1"; }
 
 # ok DESC STATUS: report one test; STATUS 0 means it passed
@@ -70,7 +75,7 @@ expect_nogrep() {
 
 # jget FILTER FILE: print a value of a JSON file (python, for the tests only)
 jget() {
-	python3 -c 'import json,sys
+	"$PY" -c 'import json,sys
 d=[json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 r=eval(sys.argv[1],{"d":d,"json":json})
 print(r if isinstance(r,str) else json.dumps(r))' "$1" "$2"
@@ -100,7 +105,7 @@ srv_started() { srv_pids="$srv_pids $1"; }
 
 # free_port: a loopback TCP port nobody listens on now
 free_port() {
-	python3 -c 'import socket
+	"$PY" -c 'import socket
 s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
@@ -115,9 +120,6 @@ wait_url() {
 	done
 	return 1
 }
-
-# PY: the real interpreter, so that $! is the server's own PID
-PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
 
 # evalai_start ARGS: start tests/emulators/evalai.py (default seed
 # tests/data/evalai-seed.json); sets EVALAI_URL and EVALAI_PID

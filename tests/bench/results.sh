@@ -1,7 +1,10 @@
 #!/bin/sh
 # tests/bench/results.sh: time lb-results merging 16 finished worker files
 # of 100 routes each (1600 routes).  Prints one markdown table row:
-# | lb-results merge 16x100 | median ms | min-max |
+# | lb-results merge 16x100 | median ms | min-max | Ir (callgrind) |
+# Wall times depend on what else the machine runs: the load average goes
+# to stderr with them.  The instruction count (valgrind's callgrind, "-"
+# without valgrind) does not, so compare runs by it.
 set -eu
 top=${LB_TOP:-$(cd "${0%/*}/../.." && pwd)}
 bin=$top/cmd/lb-results
@@ -62,10 +65,25 @@ mkdir out
 # shellcheck disable=SC2086
 hyperfine -N -w 3 -m 20 --export-json bench.json \
     "$bin -w 16 -t 1600 -o out $files" >/dev/null 2>&1
-python3 - <<'PY'
-import json
+ir=-
+if command -v valgrind >/dev/null; then
+	# shellcheck disable=SC2086
+	valgrind --tool=callgrind --callgrind-out-file=cg.out \
+	    "$bin" -w 16 -t 1600 -o out $files >/dev/null 2>cg.err &&
+	    ir=$(sed -n 's/^summary: *//p' cg.out)
+fi
+printf '# load average: %s (on %s CPUs)\n' \
+    "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)" \
+    "$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')" >&2
+IR=$ir python3 - <<'PY'
+import json, os, sys
 r = json.load(open("bench.json"))["results"][0]
 ms = [t * 1000 for t in r["times"]]
-print("| lb-results merge 16x100 | %.1f | %.1f-%.1f |"
-      % (r["median"] * 1000, min(ms), max(ms)))
+ir = os.environ["IR"]
+if ir.isdigit():
+    ir = "{:,}".format(int(ir))
+print("# cpu time (user+sys) mean %.1f ms: wall above it is waiting"
+      % ((r["user"] + r["system"]) * 1000), file=sys.stderr)
+print("| lb-results merge 16x100 | %.1f | %.1f-%.1f | %s |"
+      % (r["median"] * 1000, min(ms), max(ms), ir))
 PY

@@ -53,10 +53,16 @@ shmedian() {
 r=json.load(open(sys.argv[1]))["results"][0]
 print("%.1f" % (r["median"] * 1000))' "$1.json"
 }
+# cpu NAME: mean user+system CPU time of NAME's runs, in ms
+cpu() {
+	python3 -c 'import json,sys
+r=json.load(open(sys.argv[1]))["results"][0]
+print("%.1f" % ((r["user"] + r["system"]) * 1000))' "$1.json" 2>/dev/null
+}
 ratio() { python3 -c "import sys
 a,b=float(sys.argv[1]),float(sys.argv[2]); print('%.1fx' % (a/b) if b else '-')" "$1" "$2"; }
-row() {	# op lb aws curl
-	echo "| $1 | $2 ms | $3 ms | $4 ms | aws/lb $(ratio "$3" "$2"), lb/curl $(ratio "$2" "$4") |"
+row() {	# op lb aws curl lb-cpu
+	echo "| $1 | $2 ms (CPU $5 ms) | $3 ms | $4 ms | aws/lb $(ratio "$3" "$2"), lb/curl $(ratio "$2" "$4") |"
 }
 # next prefix, for syncs that must start from nothing each run
 cat >next.sh <<'EOF'
@@ -70,25 +76,25 @@ cu=$(shmedian cp1k-curl "curl -s -o /dev/null -H \"\$AUTH\" -H 'Content-Type: ap
 
 echo "| operation | lb | aws CLI | curl | ratios |"
 echo "|---|---|---|---|---|"
-row "cp 1 KiB file (curl: one PUT)" "$lb" "$aw" "$cu"
+row "cp 1 KiB file (curl: one PUT)" "$lb" "$aw" "$cu" "$(cpu cp1k)"
 
 lb=$(shmedian sync200 'lb-s3 sync d200 s3://bench/$(sh next.sh lb) >/dev/null')
 aw=$(shmedian sync200-aws 'aws --endpoint-url '"$MOTO_ENDPOINT"' s3 sync d200 s3://bench/$(sh next.sh aws) >/dev/null')
 cu=$(shmedian sync200-curl 'sed "s/CURLP/$(sh next.sh cu)/" puts.cfg | curl -s -o /dev/null --parallel --parallel-max 8 -H "$AUTH" -H "Content-Type: application/octet-stream" -K -')
-row "sync 200 files, first (new prefix each run; curl: 200 PUTs, 8 at once)" "$lb" "$aw" "$cu"
+row "sync 200 files, first (new prefix each run; curl: 200 PUTs, 8 at once)" "$lb" "$aw" "$cu" "$(cpu sync200)"
 
 lb-s3 sync d200 s3://bench/u200 >/dev/null 2>&1
 aws --endpoint-url "$MOTO_ENDPOINT" s3 sync d200 s3://bench/u200a >/dev/null 2>&1
 lb=$(shmedian unch200 'lb-s3 sync d200 s3://bench/u200')
 aw=$(shmedian unch200-aws "aws --endpoint-url $MOTO_ENDPOINT s3 sync d200 s3://bench/u200a")
 cu=$(shmedian unch200-curl "curl -s -o /dev/null -H \"\$AUTH\" '$MOTO_ENDPOINT/bench?list-type=2&prefix=u200/'")
-row "sync 200 files, unchanged (curl: one ListObjectsV2)" "$lb" "$aw" "$cu"
+row "sync 200 files, unchanged (curl: one ListObjectsV2)" "$lb" "$aw" "$cu" "$(cpu unch200)"
 
 lb-s3 sync d1000 s3://bench/u1000 >/dev/null 2>&1
 aws --endpoint-url "$MOTO_ENDPOINT" s3 sync d1000 s3://bench/u1000a >/dev/null 2>&1
 lb=$(shmedian unch1000 'lb-s3 sync d1000 s3://bench/u1000')
 aw=$(shmedian unch1000-aws "aws --endpoint-url $MOTO_ENDPOINT s3 sync d1000 s3://bench/u1000a")
 cu=$(shmedian unch1000-curl "curl -s -o /dev/null -H \"\$AUTH\" '$MOTO_ENDPOINT/bench?list-type=2&prefix=u1000/'")
-row "sync 1000 files, unchanged (curl: one ListObjectsV2 of 1000 keys)" "$lb" "$aw" "$cu"
+row "sync 1000 files, unchanged (curl: one ListObjectsV2 of 1000 keys)" "$lb" "$aw" "$cu" "$(cpu unch1000)"
 echo
-echo "moto $(python3 -c 'import moto; print(moto.__version__)'), $(aws --version 2>&1), $runs runs each, median wall time, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "moto $(python3 -c 'import moto; print(moto.__version__)'), $(aws --version 2>&1), $runs runs each, median wall time (lb also mean CPU), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

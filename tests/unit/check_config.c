@@ -173,6 +173,9 @@ START_TEST(unknown_keys_are_errors)
 	    "pending_timout: unknown key");
 	bad("evalai:\n", "evalia: 1\nevalai:\n", "lb.yaml:1: evalia: unknown "
 	    "key");
+	/* found by fuzzing: an error after the prefixes freed one twice */
+	bad("      worker: jobs/worker.yaml\n", "      wroker: x\n",
+	    "lb.yaml:37: clusters.c1.jobs.wroker: unknown key");
 }
 END_TEST
 

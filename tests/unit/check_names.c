@@ -113,7 +113,9 @@ START_TEST(names_are_stable_and_unique)
 				ck_assert_str_ne(names[i][k], names[i][l]);
 	/* the same input gives the same name (a resume finds its Jobs) */
 	for (i = 0; i < m; i++) {
-		char *again = lb_names_job(hostile[i], "MAP", "77", "worker", 1);
+		char *again;
+
+		again = lb_names_job(hostile[i], "MAP", "77", "worker", 1);
 
 		ck_assert_str_eq(again, names[i][0]);
 		free(again);
@@ -153,8 +155,8 @@ START_TEST(valid_checker)
 	ck_assert(!lb_names_valid("a?b"));
 	ck_assert(lb_names_valid(
 	    "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefgh"));
-	ck_assert(!lb_names_valid(
-	    "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghi"));
+	ck_assert(!lb_names_valid("abcdefghij-abcdefghij-abcdefghij-"
+	    "abcdefghij-abcdefghij-abcdefghi"));
 }
 END_TEST
 

@@ -70,9 +70,9 @@ START_TEST(python_str)
 	struct lb_buf b = { 0 };
 	struct lb_err e;
 	cJSON *j;
+	const char *in = "[NaN, -Infinity, 1.0, 7, \"s\", true, null]";
 
-	j = lb_pyjson_parse("[NaN, -Infinity, 1.0, 7, \"s\", true, null]", 41,
-	    &e);
+	j = lb_pyjson_parse(in, strlen(in), &e);
 	ck_assert_ptr_nonnull(j);
 	lb_buf_add(&b, "", 0);
 	for (const cJSON *c = j->child; c != NULL; c = c->next) {

@@ -344,6 +344,8 @@ START_TEST(test_errors)
 	const char *crlf[] = { "X-A: a\r\nX-Evil: b", NULL };
 	struct curl_slist *list = NULL;
 
+	ck_assert_int_eq(lb_sigv4_sign(&cfg, "GET", NULL, NULL, NULL, 0,
+	    &list, NULL, &err), -1);
 	ck_assert_int_eq(lb_sigv4_sign(&cfg, "GET", "h/path", NULL, NULL, 0,
 	    &list, NULL, &err), -1);
 	ck_assert_int_eq(err.kind, LB_EUSAGE);
