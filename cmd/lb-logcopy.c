@@ -196,7 +196,7 @@ static int
 push(void)
 {
 	static const struct lb_s3_filter flt[] = {
-		{ 0, "*.tmp" },		/* half-written files of others */
+		{ 0, "*.tmp" },		/* files others are writing */
 		{ 0, "*.tmp.*" },
 		{ 0, "partial/*" },	/* the monitor's copies of S3 */
 	};

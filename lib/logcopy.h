@@ -10,11 +10,11 @@
 #include "lb.h"
 
 #define LB_LOGCOPY_MAXWORKERS	1000
-#define LB_LOGCOPY_MAXCRASHES	4	/* the reference worker backoffLimit */
+#define LB_LOGCOPY_MAXCRASHES	4	/* reference backoffLimit */
 
 /* One worker's markers (agent-ID.*, simulator-ID.*, uploader-ID.*). */
 struct lb_logcopy_worker {
-	int	start;			/* worker-ID.start or any ID.startN */
+	int	start;			/* worker-ID.start, .startN */
 	int	agent_done, simulator_done, uploader_done;
 	int	agent_crashes, simulator_crashes; /* .crashN files */
 	int	cancel;			/* simulation-ID.cancel */
@@ -24,8 +24,8 @@ struct lb_logcopy_worker {
 struct lb_logcopy_marks {
 	int	 nworkers;		/* workers 1..nworkers are kept */
 	struct lb_logcopy_worker *w;	/* w[0] unused */
-	long	 done, crash, start;	/* names with .done, .crash, .start
-					 * anywhere (the reference's find) */
+	/* names holding .done, .crash, .start (the reference's find) */
+	long	 done, crash, start;
 	int	 cancel;		/* simulation.cancel */
 	int	 monitor_done;		/* monitor.done */
 };
