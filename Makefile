@@ -80,7 +80,7 @@ fuzz: FRC
 	@LB_TOP=$(CURDIR) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
 
 lint: FRC
-	shellcheck -s sh $(SCRIPTS) scripts/install-deps tests/run tests/valgrind tests/fuzz/run tests/*.sh .ci/run examples/local/fake-simulator
+	shellcheck -s sh $(SCRIPTS) scripts/install-deps tests/run tests/valgrind tests/fuzz/run tests/bench/run tests/*.sh .ci/run examples/local/fake-simulator
 	mandoc -Tlint -W warning $(MAN1) $(MAN5) $(MAN7)
 
 install: all

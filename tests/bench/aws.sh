@@ -39,9 +39,9 @@ def cell(x):
     ms = [t * 1000 for t in x["times"]]
     return "%.1f (%.1f-%.1f)" % (x["median"] * 1000, min(ms), max(ms))
 lb, aws, curl = r
-print("| %s | %s | %s | %s | %.2f | %.0f |" % (sys.argv[1], cell(lb),
-      cell(aws), cell(curl), lb["median"] / curl["median"],
-      aws["median"] / lb["median"]))
+print("| %s | %s | aws CLI %s | curl %s | lb/curl %.2fx, aws/lb %.0fx |" % (
+      sys.argv[1], cell(lb), cell(aws), cell(curl),
+      lb["median"] / curl["median"], aws["median"] / lb["median"]))
 PY
 }
 
@@ -72,5 +72,5 @@ l=$(rss "exec lb-sqs-recv -q '$Q' -w 0")
 a=$(rss "exec aws --endpoint-url $MOTO_ENDPOINT --region us-west-2 sqs receive-message --queue-url '$Q' --wait-time-seconds 0")
 c=$(rss "exec curl -s -o /dev/null -X POST $MOTO_ENDPOINT/ -H 'Content-Type: application/x-amz-json-1.0' -H 'X-Amz-Target: AmazonSQS.ReceiveMessage' -H '$sqsauth' --data-binary @recv.json")
 awk -v l="$l" -v a="$a" -v c="$c" 'BEGIN {
-	printf "| peak RSS, one sqs ReceiveMessage (MiB) | %.1f | %.1f | %.1f | %.2f | %.0f |\n",
+	printf "| peak RSS, one sqs ReceiveMessage (MiB) | %.1f | aws CLI %.1f | curl %.1f | lb/curl %.2fx, aws/lb %.0fx |\n",
 	    l / 1024, a / 1024, c / 1024, l / c, a / l }'

@@ -57,7 +57,7 @@ def get(f):
     ms = [t * 1000 for t in r["times"]]
     return r["median"] * 1000, min(ms), max(ms)
 a, b = get("lb.json"), get("curl.json")
-print("| lb-evalai-post final update: lock, GET, PUT, GET (curl: PUT only) "
-      "| %.1f (%.1f) | %.1f-%.1f (%.1f-%.1f) |"
-      % (a[0], b[0], a[1], a[2], b[1], b[2]))
+print("| lb-evalai-post final update (lock, GET, PUT, read back) "
+      "| %.1f (%.1f-%.1f) | | curl, the PUT alone %.1f (%.1f-%.1f) "
+      "| lb/curl %.2fx |" % (a[0], a[1], a[2], b[0], b[1], b[2], a[0] / b[0]))
 PY

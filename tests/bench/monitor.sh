@@ -107,4 +107,4 @@ posts=$(curl -s "$EVALAI_URL/_emu/submissions/$SL/updates" |
     python3 -c 'import json,sys; print(len(json.load(sys.stdin)["partial"]))')
 ratio=$(python3 -c 'import sys
 print("%.1fx" % (float(sys.argv[1]) / float(sys.argv[2])))' "$(med ref)" "$(med lb)")
-echo "| one monitor iteration (4 workers x 5 routes, 200 unchanged logs; $runs runs, $posts lb PUTs) | lb-logcopy monitor --once: $(stats lb) | 3 x aws s3 sync + curl PUT: $(stats ref) | reference/lb $ratio |"
+echo "| one monitor iteration (4 workers x 5 routes, 200 unchanged logs; $runs runs, $posts lb PUTs) | lb-logcopy monitor --once: $(stats lb) | 3 x aws s3 sync + curl PUT: $(stats ref) | | reference/lb $ratio |"

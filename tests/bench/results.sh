@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/bench/results.sh: time lb-results merging 16 finished worker files
 # of 100 routes each (1600 routes).  Prints one markdown table row:
-# | lb-results merge 16x100 | median ms | min-max | Ir (callgrind) |
+# | lb-results merge ... | median (min-max) ms, instructions | | | |
 # Wall times depend on what else the machine runs: the load average goes
 # to stderr with them.  The instruction count (valgrind's callgrind, "-"
 # without valgrind) does not, so compare runs by it.
@@ -84,6 +84,7 @@ if ir.isdigit():
     ir = "{:,}".format(int(ir))
 print("# cpu time (user+sys) mean %.1f ms: wall above it is waiting"
       % ((r["user"] + r["system"]) * 1000), file=sys.stderr)
-print("| lb-results merge 16x100 | %.1f | %.1f-%.1f | %s |"
+print("| lb-results merge, 16 files x 100 routes | %.1f (%.1f-%.1f), "
+      "%s instructions | | | target < 50 ms |"
       % (r["median"] * 1000, min(ms), max(ms), ir))
 PY
