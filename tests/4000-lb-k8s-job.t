@@ -738,7 +738,10 @@ print(json.dumps({"metadata":{"name":"lb-local-env"},"data":{"PATH":
 	    -H 'Content-Type: application/json' -X POST --data-binary @- \
 	    "$LURL/api/v1/namespaces/default/configmaps" >/dev/null
 	# without the uploader: lb-logcopy has its own tests
-	$K render -f "$top/examples/jobs/local/worker.yaml" <"$T/worker.json" |
+	# the participant's image runs here only under local/
+	jq -c '.submission.submitted_image_uri = "local/fake-agent:1"' \
+	    "$T/worker.json" >lwdoc.json
+	$K render -f "$top/examples/jobs/local/worker.yaml" <lwdoc.json |
 	    $PY -c 'import json,sys
 r=json.loads(sys.stdin.readline()); j=r.pop("job")
 s=j["spec"]["template"]["spec"]
