@@ -5,7 +5,7 @@
 # updates, the aws CLI and kubectl.
 . "${0%/*}/lib.sh"
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed"
-plan 27
+plan 29
 
 export LB_LOCAL_DIR="$scratch/stack"
 lb-local start >env 2>start.err || { cat start.err; echo "Bail out! lb-local start failed"; exit 1; }
@@ -168,3 +168,12 @@ settle "$g"
 ok 'the bad messages are kept in bad-messages.jsonl' $?
 [ "$(awsq sqs get-queue-attributes --queue-url "$LB_QUEUE_URL" --attribute-names ApproximateNumberOfMessagesNotVisible | jq -r '.Attributes.ApproximateNumberOfMessagesNotVisible')" -ge 2 ]
 ok 'and left on the queue for its redrive policy' $?
+
+# 10. one submission end to end, blocking, without the queue
+h=$(curl -sf -X POST "$LB_EVALAI_URL/_emu/submissions" -H 'Content-Type: application/json' \
+    -d '{"phase": 2350, "participant_team": 101, "submitted_image_uri": "local/fake-agent:1", "enqueue": true}' |
+    jq -r '.submission.id')
+curl -sf "$LB_EVALAI_URL/_emu/submissions/$h/message" >msg.json
+lb-run-submission -T 120 msg.json 2>run.log
+[ "$(status "$h")" = FINISHED ]; ok 'lb-run-submission runs one submission to FINISHED' $?
+[ "$(finals "$h")" -eq 1 ]; ok 'and EvalAI gets one final update' $?
