@@ -125,17 +125,6 @@ AWS_ENDPOINT_URL=$F lb-sqs-ack <one >out 2>err
 [ $? -eq 75 ] && [ ! -s out ]; ok 'persistent 500: exit 75, not echoed' $?
 
 # wrong credentials: moto in signature-checking mode
-# moto_auth: moto checks signatures from now on; CI_AK/CI_SK is a real pair
-moto_auth() {
-	awsx iam create-user --user-name ci >/dev/null
-	awsx iam put-user-policy --user-name ci --policy-name all \
-	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
-	awsx iam create-access-key --user-name ci \
-	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >ak
-	read -r CI_AK CI_SK <ak
-	curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset-auth" \
-	    -H 'Content-Type: text/plain' --data-binary 0 >/dev/null
-}
 moto_auth
 good() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK "$@"; }
 wrong() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=wrong "$@"; }

@@ -110,17 +110,6 @@ AWS_ENDPOINT_URL=http://127.0.0.1:$port lb-secret-get x >out 2>err
 [ $? -eq 75 ]; ok 'unreachable endpoint: exit 75' $?
 
 # wrong credentials: moto in signature-checking mode
-# moto_auth: moto checks signatures from now on; CI_AK/CI_SK is a real pair
-moto_auth() {
-	awsx iam create-user --user-name ci >/dev/null
-	awsx iam put-user-policy --user-name ci --policy-name all \
-	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
-	awsx iam create-access-key --user-name ci \
-	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >ak
-	read -r CI_AK CI_SK <ak
-	curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset-auth" \
-	    -H 'Content-Type: text/plain' --data-binary 0 >/dev/null
-}
 moto_auth
 good() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK "$@"; }
 wrong() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=wrong "$@"; }

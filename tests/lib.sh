@@ -190,6 +190,19 @@ moto_start() {
 	exit 1
 }
 
+# moto_auth: from now on moto checks SigV4 signatures; CI_AK/CI_SK is a
+# real key pair of an IAM user allowed everything (reference/stack.md 2.4)
+moto_auth() {
+	awsx iam create-user --user-name ci >/dev/null
+	awsx iam put-user-policy --user-name ci --policy-name all \
+	    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+	awsx iam create-access-key --user-name ci \
+	    --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text >ak
+	read -r CI_AK CI_SK <ak
+	curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset-auth" \
+	    -H 'Content-Type: text/plain' --data-binary 0 >/dev/null
+}
+
 # moto_reset: wipe moto's state
 moto_reset() { curl -s -X POST "$MOTO_ENDPOINT/moto-api/reset" >/dev/null; }
 
