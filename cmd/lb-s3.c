@@ -167,20 +167,18 @@ ls_fn(void *arg, const struct lb_s3_obj *ob, struct lb_err *e)
 	return 0;
 }
 
-static void
-cmd_ls(int argc, char **argv)
+/* The options ls and rm share: -p page size, -r; then one s3:// URL. */
+static int
+parse_pr(int argc, char **argv, struct lb_s3_opts *o, char **bucket,
+    char **key)
 {
-	struct lb_s3_opts o;
-	struct lb_s3 *s3;
-	struct lb_err e;
-	char *bucket, *key;
 	int ch, recursive = 0;
 
-	memset(&o, 0, sizeof(o));
+	memset(o, 0, sizeof(*o));
 	while ((ch = getopt(argc, argv, "p:r")) != -1)
 		switch (ch) {
 		case 'p':
-			o.page_size = parse_count(optarg, 1000, "page size");
+			o->page_size = parse_count(optarg, 1000, "page size");
 			break;
 		case 'r':
 			recursive = 1;
@@ -190,7 +188,20 @@ cmd_ls(int argc, char **argv)
 		}
 	if (argc - optind != 1)
 		usage();
-	split_url(argv[optind], &bucket, &key);
+	split_url(argv[optind], bucket, key);
+	return recursive;
+}
+
+static void
+cmd_ls(int argc, char **argv)
+{
+	struct lb_s3_opts o;
+	struct lb_s3 *s3;
+	struct lb_err e;
+	char *bucket, *key;
+	int recursive;
+
+	recursive = parse_pr(argc, argv, &o, &bucket, &key);
 	s3 = engine(&o);
 	memset(&e, 0, sizeof(e));
 	if (lb_s3_list(s3, bucket, key, recursive ? NULL : "/", ls_fn, NULL,
@@ -350,23 +361,9 @@ cmd_rm(int argc, char **argv)
 	struct lb_err e;
 	char *bucket, *key;
 	size_t i;
-	int ch, recursive = 0;
+	int recursive;
 
-	memset(&o, 0, sizeof(o));
-	while ((ch = getopt(argc, argv, "p:r")) != -1)
-		switch (ch) {
-		case 'p':
-			o.page_size = parse_count(optarg, 1000, "page size");
-			break;
-		case 'r':
-			recursive = 1;
-			break;
-		default:
-			usage();
-		}
-	if (argc - optind != 1)
-		usage();
-	split_url(argv[optind], &bucket, &key);
+	recursive = parse_pr(argc, argv, &o, &bucket, &key);
 	if (!recursive && *key == '\0') {
 		warnx("%s: no key (use -r for a prefix)", argv[optind]);
 		usage();
