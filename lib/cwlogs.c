@@ -2,6 +2,7 @@
  * cwlogs.c: CloudWatch Logs: create a group and stream, put events.
  * Sequence tokens are no longer needed by the service and are not sent.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,9 +56,8 @@ lb_cwlogs_create(struct lb_aws *aws, const char *group, const char *stream,
 static int
 idx(const cJSON *info, const char *name)
 {
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(info, name);
-
-	return cJSON_IsNumber(j) ? (int)j->valuedouble : -1;
+	return (int)lb_json_long(cJSON_GetObjectItemCaseSensitive(info, name),
+	    NULL, 0, INT_MAX, -1);
 }
 
 int

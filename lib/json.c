@@ -49,6 +49,21 @@ lb_json_text(const cJSON *j, char *buf, size_t len)
 	return buf;
 }
 
+long
+lb_json_long(const cJSON *j, const char *dotted, long min, long max,
+    long dflt)
+{
+	const cJSON *v = dotted == NULL ? j : lb_json_path(j, dotted);
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return dflt;
+	d = v->valuedouble;
+	if (!(d >= (double)min && d <= (double)max))
+		return dflt;
+	return (long)d;
+}
+
 void
 lb_json_set(cJSON *obj, const char *name, cJSON *item)
 {

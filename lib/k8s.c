@@ -396,6 +396,8 @@ exec_user(struct lb_k8s_config *c, const struct kfile *f, const cJSON *ex,
 	env = cJSON_GetObjectItemCaseSensitive(ex, "env");
 	c->exec_env = lb_xmalloc(sizeof(char *) *
 	    ((size_t)cJSON_GetArraySize(env) + 1));
+	/* Terminated at each step: a bad entry returns with it half built. */
+	c->exec_env[0] = NULL;
 	n = 0;
 	cJSON_ArrayForEach(it, arr(env)) {
 		const char *name = sget(it, "name");
@@ -411,7 +413,6 @@ exec_user(struct lb_k8s_config *c, const struct kfile *f, const cJSON *ex,
 		    val->valuestring);
 		c->exec_env[n] = NULL;
 	}
-	c->exec_env[n] = NULL;
 	it = cJSON_GetObjectItemCaseSensitive(ex, "provideClusterInfo");
 	c->exec_cluster_info = cJSON_IsTrue(it);
 	return 0;
@@ -1431,9 +1432,7 @@ cond(const cJSON *job, const char *type)
 static long
 num(const cJSON *o, const char *path)
 {
-	const cJSON *v = lb_json_path(o, path);
-
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+	return lb_json_long(o, path, 0, LONG_MAX / 2, 0);
 }
 
 static void

@@ -94,6 +94,13 @@ const char *lb_json_str(const cJSON *, const char *dotted);
  * point, NULL for anything else.  Writes into buf.
  */
 const char *lb_json_text(const cJSON *, char *buf, size_t len);
+/*
+ * The number at a dotted path, truncated to a long, or dflt when absent,
+ * not a number, or outside [min, max] (a bare C cast of such a double is
+ * undefined).
+ */
+long	lb_json_long(const cJSON *, const char *dotted, long min, long max,
+	    long dflt);
 /* Replace or add obj[name] = item (takes ownership of item). */
 void	lb_json_set(cJSON *obj, const char *name, cJSON *item);
 /* Replace or add obj[name] = string. */

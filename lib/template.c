@@ -70,6 +70,11 @@ literal(const char *p, int fmt, struct lb_buf *out, int *nph,
 			lb_err_set(err, LB_EUSAGE, 0, "%s: a literal } must "
 			    "be written \\}", expr);
 			return NULL;
+		case '\001':
+			/* The placeholder mark: refused so it stays unique. */
+			lb_err_set(err, LB_EUSAGE, 0, "%s: control character "
+			    "\\001 in a string", expr);
+			return NULL;
 		default:
 			lb_buf_add(out, p, 1);
 			p++;

@@ -216,6 +216,9 @@ START_TEST(outcome_table)
 		{ "{\"conditions\":\"Complete\",\"active\":\"1\"}",
 		    LB_K8S_PENDING, 0, "" },
 		{ "{\"conditions\":[7,{\"type\":1}]}", LB_K8S_PENDING, 0, "" },
+		/* counts no long can hold are ignored, not cast */
+		{ "{\"active\":1e19,\"ready\":-1e300}", LB_K8S_PENDING, 0,
+		    "" },
 	};
 	size_t i;
 	char buf[2048];
@@ -444,6 +447,14 @@ START_TEST(kubeconfig_errors)
 	    "command: p}}}]\n", &err), -1);
 	ck_assert_msg(strstr(err.msg, "interactiveMode is required") != NULL,
 	    "%s", err.msg);
+	/* a bad first env entry: refused, and freed without a crash */
+	ck_assert_int_eq(parse_str(&c, "current-context: x\n"
+	    "contexts: [{name: x, context: {cluster: y, user: u}}]\nclusters:"
+	    " [{name: y, cluster: {server: https://h}}]\nusers: [{name: u, "
+	    "user: {exec: {apiVersion: client.authentication.k8s.io/v1, "
+	    "command: p, interactiveMode: Never, env: [{name: A}]}}}]\n",
+	    &err), -1);
+	ck_assert_msg(strstr(err.msg, "exec env") != NULL, "%s", err.msg);
 }
 END_TEST
 

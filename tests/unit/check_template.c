@@ -129,6 +129,9 @@ START_TEST(format_errors)
 	    "after the closing"));
 	ck_assert_ptr_nonnull(strstr(ev("States.Format('{}', bare)"),
 	    "an argument must be"));
+	/* \001 marks placeholders inside; a literal one would add one */
+	ck_assert_ptr_nonnull(strstr(ev("States.Format('\001{}', 'a')"),
+	    "control character"));
 }
 END_TEST
 
