@@ -9,7 +9,7 @@
 . "${0%/*}/lib.sh"
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed"
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl not installed"
-plan 17
+plan 18
 
 export LB_LOCAL_DIR="$scratch/stack"
 lb-local start >env 2>start.err || { cat start.err; echo "Bail out! lb-local start failed"; exit 1; }
@@ -76,6 +76,7 @@ jq -r '.message' resume.json | lb-sqs-send -q "$LB_QUEUE_URL" >/dev/null
 lb-dispatch -1 -w 1 2>>dispatch.log
 expect_grep 'the resumed submission gets its Jobs again' \
     "submission $a: Jobs created (1 workers)" dispatch.log
+[ "$(status "$a")" = SUBMITTED ]; ok 'its DynamoDB row is open again' $?
 settle "$a"
 [ "$(status "$a")" = FINISHED ]; ok 'the resumed run ends FINISHED' $?
 [ "$(evalai_status "$a")" = finished ]; ok 'EvalAI shows finished' $?

@@ -96,6 +96,99 @@ finished() {
 	done
 }
 
+# ceiling N: N more submissions queued, then per submission the HTTP
+# requests lb-dispatch makes for one (counted from the emulators' logs:
+# SQS ReceiveMessage; EvalAI GET submission; DynamoDB GetItem of the
+# qualifier and of the row, PutItem of the row; 5 Job POSTs; EvalAI GET
+# and PATCH running; SQS DeleteMessage) sent by curl, one curl process
+# per submission after the receive, 8 submissions at once.  Prints
+# "N nanoseconds".  The request bodies are made beforehand, untimed.
+ceiling() {
+	seed "$1" >/dev/null
+	rm -rf cfg
+	mkdir cfg
+	# the documents lb-dispatch would send, rendered offline
+	lb-submission-enrich <msgs 2>/dev/null | jq -c '.row.doc = .data' >c.enr
+	lb-submission-split <c.enr | lb-k8s-job render \
+	    -f "worker=$LB_WORKER_TEMPLATE" -f "monitor=$LB_MONITOR_TEMPLATE" \
+	    >c.jobs
+	ktoken=$(sed -n 's/^ *token: *//p' "$KUBECONFIG" | head -n 1)
+	$PY - "$LB_EVALAI_URL" "$(cat "$LB_EVALAI_TOKEN_FILE")" \
+	    "$AWS_ENDPOINT_URL" "$LB_QUEUE_URL" "$LB_K8S_ENDPOINT" "$ktoken" \
+	    "$LB_LOCAL_DIR/k8s-ca.pem" "$LB_SUBMISSIONS_TABLE" \
+	    "$LB_QUALIFIER_TABLE" <<'PY'
+import json, sys
+ev, etok, moto, queue, k8s, ktok, ca, table, qtable = sys.argv[1:]
+def av(v):
+    if isinstance(v, dict):
+        return {"M": {k: av(x) for k, x in v.items()}}
+    if isinstance(v, list):
+        return {"L": [av(x) for x in v]}
+    if isinstance(v, bool):
+        return {"BOOL": v}
+    if isinstance(v, (int, float)):
+        return {"N": str(v)}
+    return {"S": str(v)}
+def q(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def aws(f, svc, target, body, out=True):
+    f.write("url = %s\nrequest = POST\n" % q(moto + "/"))
+    f.write("header = %s\n" % q("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/%s/aws4_request, SignedHeaders=host, Signature=0" % svc))
+    f.write("header = %s\n" % q("X-Amz-Target: " + target))
+    f.write('header = "Content-Type: application/x-amz-json-1.0"\n')
+    f.write("data-binary = %s\n" % q(json.dumps(body)))
+    if out:
+        f.write('output = "/dev/null"\nnext\n')
+jobs = {}
+for l in open("c.jobs"):
+    r = json.loads(l)
+    jobs.setdefault(r["submission"]["submission_id"], []).append(r["job"])
+with open("cfg/recv.curl", "w") as f:
+    aws(f, "sqs", "AmazonSQS.ReceiveMessage", {"QueueUrl": queue,
+        "MaxNumberOfMessages": 1, "VisibilityTimeout": 300}, False)
+for l in open("c.enr"):
+    r = json.loads(l)
+    sub = r["data"]["submission"]
+    pk, ch = sub["submission_id"], sub["challenge_id"]
+    with open("cfg/%s.curl" % pk, "w") as f:
+        f.write('silent\nshow-error\nfail\ncacert = %s\n' % q(ca))
+        f.write("url = %s\n" % q("%s/api/jobs/submission/%s" % (ev, pk)))
+        f.write("header = %s\n" % q("Authorization: Bearer " + etok))
+        f.write('output = "/dev/null"\nnext\n')
+        aws(f, "dynamodb", "DynamoDB_20120810.GetItem", {"TableName": qtable,
+            "Key": {"team_id": {"S": "101"}, "track_codename": {"S": "SENSORS"}}})
+        aws(f, "dynamodb", "DynamoDB_20120810.GetItem", {"TableName": table,
+            "Key": {"team_id": {"S": "101"}, "submission_id": {"S": pk}}})
+        aws(f, "dynamodb", "DynamoDB_20120810.PutItem", {"TableName": table,
+            "Item": {k: av(v) for k, v in r["row"].items()},
+            "ConditionExpression": "attribute_not_exists(team_id)"})
+        for j in jobs[pk]:
+            f.write("url = %s\nrequest = POST\n" % q(k8s + "/apis/batch/v1/namespaces/default/jobs?fieldManager=lb-k8s-job"))
+            f.write("header = %s\n" % q("Authorization: Bearer " + ktok))
+            f.write('header = "Content-Type: application/json"\n')
+            f.write("data-binary = %s\n" % q(json.dumps(j)))
+            f.write('output = "/dev/null"\nnext\n')
+        f.write("url = %s\n" % q("%s/api/jobs/submission/%s" % (ev, pk)))
+        f.write("header = %s\n" % q("Authorization: Bearer " + etok))
+        f.write('output = "/dev/null"\nnext\n')
+        f.write("url = %s\nrequest = PATCH\n" % q("%s/api/jobs/challenge/%s/update_submission/" % (ev, ch)))
+        f.write("header = %s\n" % q("Authorization: Bearer " + etok))
+        f.write('header = "Content-Type: application/json"\n')
+        f.write("data-binary = %s\n" % q(json.dumps({"submission": int(pk), "submission_status": "running"})))
+        f.write('output = "/dev/null"\nnext\n')
+        aws(f, "sqs", "AmazonSQS.DeleteMessage", {"QueueUrl": queue,
+            "ReceiptHandle": "@HANDLE@"}, False)
+PY
+	jq -r '.data.submission.submission_id' c.enr >c.pks
+	t0=$(now)
+	# shellcheck disable=SC2016
+	xargs -P 8 -n 1 sh -c 'h=$(curl -s -K cfg/recv.curl |
+	    sed -n "s/.*\"ReceiptHandle\": *\"\([^\"]*\)\".*/\1/p")
+	    sed "s|@HANDLE@|$h|" "cfg/$0.curl" | curl -K - >/dev/null' <c.pks
+	t1=$(now)
+	echo "$1 $((t1 - t0))"
+}
+
 : >rate; : >ceil; : >one; : >fin
 r=0
 while [ $r -lt "$runs" ]; do
@@ -142,7 +235,7 @@ while [ $r -lt "$runs" ]; do
 	echo "$subs $((t1 - t0))" >>rate
 
 	# the ceiling: what lb-dispatch sent per submission, by curl
-	sh "$LB_TOP/tests/bench/dispatch-ceiling.sh" "$subs" >>ceil || exit 1
+	ceiling "$subs" >>ceil || exit 1
 	lb-local stop >/dev/null 2>&1
 	r=$((r + 1))
 done
