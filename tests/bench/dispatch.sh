@@ -84,7 +84,6 @@ stack() {
 
 # finished PK: the S3 state a finished 4-worker run leaves
 finished() {
-	mkdir -p "fin/$1"
 	for f in monitor.done agent-1.done agent-2.done agent-3.done \
 	    agent-4.done simulator-1.done simulator-2.done simulator-3.done \
 	    simulator-4.done uploader-1.done uploader-2.done uploader-3.done \
@@ -131,8 +130,12 @@ def av(v):
     return {"S": str(v)}
 def q(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+# every operation after "next" starts from scratch: its own options
+def op(f, url, method="GET"):
+    f.write("url = %s\nrequest = %s\n" % (q(url), method))
+    f.write('silent\nshow-error\nfail\ncacert = %s\n' % q(ca))
 def aws(f, svc, target, body, out=True):
-    f.write("url = %s\nrequest = POST\n" % q(moto + "/"))
+    op(f, moto + "/", "POST")
     f.write("header = %s\n" % q("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/%s/aws4_request, SignedHeaders=host, Signature=0" % svc))
     f.write("header = %s\n" % q("X-Amz-Target: " + target))
     f.write('header = "Content-Type: application/x-amz-json-1.0"\n')
@@ -151,8 +154,7 @@ for l in open("c.enr"):
     sub = r["data"]["submission"]
     pk, ch = sub["submission_id"], sub["challenge_id"]
     with open("cfg/%s.curl" % pk, "w") as f:
-        f.write('silent\nshow-error\nfail\ncacert = %s\n' % q(ca))
-        f.write("url = %s\n" % q("%s/api/jobs/submission/%s" % (ev, pk)))
+        op(f, "%s/api/jobs/submission/%s" % (ev, pk))
         f.write("header = %s\n" % q("Authorization: Bearer " + etok))
         f.write('output = "/dev/null"\nnext\n')
         aws(f, "dynamodb", "DynamoDB_20120810.GetItem", {"TableName": qtable,
@@ -163,15 +165,15 @@ for l in open("c.enr"):
             "Item": {k: av(v) for k, v in r["row"].items()},
             "ConditionExpression": "attribute_not_exists(team_id)"})
         for j in jobs[pk]:
-            f.write("url = %s\nrequest = POST\n" % q(k8s + "/apis/batch/v1/namespaces/default/jobs?fieldManager=lb-k8s-job"))
+            op(f, k8s + "/apis/batch/v1/namespaces/default/jobs?fieldManager=lb-k8s-job", "POST")
             f.write("header = %s\n" % q("Authorization: Bearer " + ktok))
             f.write('header = "Content-Type: application/json"\n')
             f.write("data-binary = %s\n" % q(json.dumps(j)))
             f.write('output = "/dev/null"\nnext\n')
-        f.write("url = %s\n" % q("%s/api/jobs/submission/%s" % (ev, pk)))
+        op(f, "%s/api/jobs/submission/%s" % (ev, pk))
         f.write("header = %s\n" % q("Authorization: Bearer " + etok))
         f.write('output = "/dev/null"\nnext\n')
-        f.write("url = %s\nrequest = PATCH\n" % q("%s/api/jobs/challenge/%s/update_submission/" % (ev, ch)))
+        op(f, "%s/api/jobs/challenge/%s/update_submission/" % (ev, ch), "PATCH")
         f.write("header = %s\n" % q("Authorization: Bearer " + etok))
         f.write('header = "Content-Type: application/json"\n')
         f.write("data-binary = %s\n" % q(json.dumps({"submission": int(pk), "submission_status": "running"})))
