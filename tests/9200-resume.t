@@ -9,7 +9,7 @@
 . "${0%/*}/lib.sh"
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed"
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl not installed"
-plan 18
+plan 20
 
 export LB_LOCAL_DIR="$scratch/stack"
 lb-local start >env 2>start.err || { cat start.err; echo "Bail out! lb-local start failed"; exit 1; }
@@ -73,7 +73,21 @@ setenv FAKE_FAIL_FROM_ROUTE=
 curl -sf -X POST "$LB_EVALAI_URL/_emu/submissions/$a/resume" >resume.json
 [ "$(evalai_status "$a")" = resuming ]; ok 'EvalAI shows resuming' $?
 jq -r '.message' resume.json | lb-sqs-send -q "$LB_QUEUE_URL" >/dev/null
-lb-dispatch -1 -w 1 2>>dispatch.log
+# the dispatcher dies after clearing the old markers, then after opening
+# the row again (before any Job); a reconciler runs meanwhile; the
+# message comes back each time (visibility 2 s)
+r1=0 r2=0
+LB_TEST_KILL_AT=clear lb-dispatch -1 -w 1 -V 2 2>>dispatch.log || r1=$?
+sleep 3
+LB_TEST_KILL_AT=reopen lb-dispatch -1 -w 5 -V 2 2>>dispatch.log || r2=$?
+echo "# exit statuses $r1 $r2"
+[ $r1 -eq 137 ] && [ $r2 -eq 137 ]
+ok 'the dispatcher was killed after clearing the markers and after reopening' $?
+lb-reconcile 2>>reconcile.log || true
+[ "$(status "$a")" = SUBMITTED ]
+ok 'a reconciler leaves the reopened row without Jobs alone' $?
+sleep 3
+lb-dispatch -1 -w 5 2>>dispatch.log
 expect_grep 'the resumed submission gets its Jobs again' \
     "submission $a: Jobs created (1 workers)" dispatch.log
 case $(status "$a") in SUBMITTED|RUNNING) r=0 ;; *) r=1 ;; esac

@@ -14,7 +14,8 @@
 #     to its final EvalAI update (one lb-reconcile pass).
 # The Jobs use images outside local/, so the Kubernetes emulator's
 # scripted controller completes them without running anything.
-#   RUNS   runs (default 5, at least 5)
+#   RUNS           runs (default 5, at least 5)
+#   DISPATCH_JOBS  lb-dispatch -j (default: its own)
 LB_TOP=${LB_TOP:-$(cd "${0%/*}/../.." && pwd)}
 export LB_TOP
 . "$LB_TOP/tests/lib.sh"
@@ -55,16 +56,21 @@ aws_hdr() {
 
 # seed N: N new submissions in EvalAI, their messages in SQS; prints pks
 seed() {
-	: >msgs
-	i=0
-	while [ $i -lt "$1" ]; do
-		echo '{"phase": 2350, "participant_team": 101, "submitted_image_uri": "bench/agent:1"}'
-		i=$((i + 1))
-	done | while read -r body; do
-		curl -sf -X POST "$LB_EVALAI_URL/_emu/submissions" \
-		    -H 'Content-Type: application/json' -d "$body"
-		echo
-	done | jq -c '.message | fromjson' >msgs
+	$PY - "$LB_EVALAI_URL" "$1" >msgs <<'PY'
+import http.client, json, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port)
+body = json.dumps({"phase": 2350, "participant_team": 101,
+                   "submitted_image_uri": "bench/agent:1"})
+for _ in range(int(sys.argv[2])):
+    c.request("POST", "/_emu/submissions", body,
+              {"Content-Type": "application/json"})
+    r = c.getresponse()
+    d = json.loads(r.read())
+    if r.status != 200 and r.status != 201:
+        sys.exit("seed: %s" % d)
+    print(json.dumps(json.loads(d["message"])))
+PY
 	lb-sqs-send -q "$LB_QUEUE_URL" <msgs >/dev/null
 	jq -r '.submission_pk' msgs
 }
@@ -221,7 +227,7 @@ while [ $r -lt "$runs" ]; do
 	want=$((subs * 5))
 	k8s -X DELETE "$LB_K8S_ENDPOINT/_emu/requests" >/dev/null
 	t0=$(now)
-	lb-dispatch -w 1 2>>dispatch.log &
+	lb-dispatch -w 1 ${DISPATCH_JOBS:+-j "$DISPATCH_JOBS"} 2>>dispatch.log &
 	dp=$!
 	i=0
 	while [ "$(jobs_created)" -lt $want ] && [ $i -lt 600 ]; do
