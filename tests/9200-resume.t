@@ -51,13 +51,14 @@ printf '{"team_id":"101","track_codename":"SENSORS"}\n' |
 
 # 1. the first run: one worker, routes 0-4; the agent crashes on route 3
 # on every attempt, so the Job runs out of retries
-setenv FAKE_ROUTE_SECONDS=0.3 FAKE_FAIL_FROM_ROUTE=3
+setenv FAKE_ROUTE_SECONDS=0.5 FAKE_FAIL_FROM_ROUTE=3
 curl -sf -X POST "$LB_EVALAI_URL/_emu/submissions" -H 'Content-Type: application/json' \
     -d '{"phase": 2352, "participant_team": 101, "submitted_image_uri": "local/fake-agent:1"}' >sub.json
 a=$(jq -r '.submission.id' sub.json)
 jq -c '.message | fromjson' sub.json | lb-sqs-send -q "$LB_QUEUE_URL" >/dev/null
 lb-dispatch -1 -w 1 2>dispatch.log
 settle "$a"
+row "$a" | jq -r '"# reason: \(.reason.S // "")"'
 [ "$(status "$a")" = FAILED ]; ok 'the first run ends FAILED' $?
 [ "$(evalai_status "$a")" = failed ]; ok 'EvalAI shows failed' $?
 get "$a" agent/partial_agent_results1.json first.json

@@ -13,7 +13,8 @@
 #   - a finished submission (markers and results in S3, Jobs complete)
 #     to its final EvalAI update (one lb-reconcile pass).
 # The Jobs use images outside local/, so the Kubernetes emulator's
-# scripted controller completes them without running anything.
+# scripted controller completes them without running anything.  Each
+# measurement of a run starts on a fresh stack where it matters.
 #   RUNS           runs (default 5, at least 5)
 #   DISPATCH_JOBS  lb-dispatch -j (default: its own)
 LB_TOP=${LB_TOP:-$(cd "${0%/*}/../.." && pwd)}
@@ -242,7 +243,10 @@ while [ $r -lt "$runs" ]; do
 	    { echo "dispatch.sh: $c Jobs created, wanted $want" >&2; exit 1; }
 	echo "$subs $((t1 - t0))" >>rate
 
-	# the ceiling: what lb-dispatch sent per submission, by curl
+	# the ceiling: what lb-dispatch sent per submission, by curl, on a
+	# fresh stack too (the Kubernetes emulator slows down as Jobs pile up)
+	lb-local stop >/dev/null 2>&1
+	stack
 	ceiling "$subs" >>ceil || exit 1
 	lb-local stop >/dev/null 2>&1
 	r=$((r + 1))
