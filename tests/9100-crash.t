@@ -109,7 +109,7 @@ for s in $dsteps; do
 	dpks="$dpks $pk"
 	k8s -X DELETE "$LB_K8S_ENDPOINT/_emu/requests" >/dev/null
 	rc=0
-	LB_TEST_KILL_AT=$s lb-dispatch -1 -w 1 -V 2 2>>dispatch.log || rc=$?
+	LB_TEST_KILL_AT=$s lb-dispatch -1 -n 1 -w 1 -V 2 2>>dispatch.log || rc=$?
 	[ $rc -eq 137 ] || echo "# lb-dispatch exited $rc"
 	[ $rc -eq 137 ]; ok "dispatch killed after $s" $?
 	lb-reconcile 2>>reconcile.log || true
