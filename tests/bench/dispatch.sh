@@ -83,8 +83,8 @@ stack() {
 	export LB_SIMULATOR_IMAGE=bench/simulator:1 LB_LEADERBOARD_IMAGE=bench/lb:1
 	export LB_UPLOADER_IMAGE=bench/lb:1 LB_MONITOR_IMAGE=bench/lb:1
 	export LB_IMAGE_PREFIX=bench/
-	export LB_WORKER_TEMPLATE=$LB_TOP/examples/jobs/worker.yaml
-	export LB_MONITOR_TEMPLATE=$LB_TOP/examples/jobs/monitor.yaml
+	export LB_WORKER_TEMPLATE="$LB_TOP/examples/jobs/worker.yaml"
+	export LB_MONITOR_TEMPLATE="$LB_TOP/examples/jobs/monitor.yaml"
 	printf '{"team_id":"101","track_codename":"SENSORS"}\n' |
 	    lb-ddb-put -t "$LB_QUALIFIER_TABLE" >/dev/null
 }
