@@ -131,6 +131,7 @@ done
 # shellcheck disable=SC2086
 settle $dpks
 ok 'every submission ends' $?
+# shellcheck disable=SC2086 # one pk a word
 set -- $dpks
 for s in $dsteps; do
 	ends_once "$1" "dispatch killed after $s"
