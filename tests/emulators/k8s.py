@@ -1692,6 +1692,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def body(self):
+        self.body_read = True
         n = int(self.headers.get("Content-Length") or 0)
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = b""
@@ -1744,6 +1745,7 @@ class Handler(BaseHTTPRequestHandler):
         self.rstatus = 0
         self.warnings = []
         self.fault = None
+        self.body_read = False
         self.auth_kind = "none"
         self.auth_note = ""
         u = urllib.parse.urlsplit(self.path)
@@ -1768,9 +1770,14 @@ class Handler(BaseHTTPRequestHandler):
             self.route(path)
         except ApiError as e:
             try:
+                # an error answered before the body was read (injected
+                # faults, auth): drain it, or the next request on this
+                # kept-alive connection starts inside it
+                if not self.body_read and e.code != 413:
+                    self.body()
                 self.send_err(e)
-            except OSError:
-                pass
+            except (OSError, ValueError, ApiError):
+                self.close_connection = True
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
         except Exception:
