@@ -328,7 +328,8 @@ post(struct state *st, cJSON *rec, struct lb_err *e)
 		skipped = "cancelled in EvalAI";
 		goto emit;
 	}
-	if (!st->force && st->mode != FINAL && terminal(now)) {
+	/* The first final update wins: a second one would be a second row. */
+	if (!st->force && terminal(now)) {
 		skipped = "EvalAI shows a final status";
 		goto emit;
 	}

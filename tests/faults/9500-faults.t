@@ -30,34 +30,34 @@ token=$(cat "$LB_EVALAI_TOKEN_FILE")
 kc() { kubectl --kubeconfig "$kube" --cache-dir "$scratch/kcache" "$@"; }
 awsd() { aws --endpoint-url "$moto" --region us-west-2 "$@"; }
 
-# proxy NAME KIND UPSTREAM [ARGS]: a faultproxy at rate 0; prints its URL
+# proxy NAME KIND UPSTREAM [ARGS]: start a faultproxy, at rate 0 for now;
+# sets purl
 proxy() {
 	name=$1 kind=$2 up=$3
 	shift 3
 	"$PY" "$top/tests/emulators/faultproxy.py" --upstream "$up" \
 	    --kind "$kind" --rate "$rate" --seed "$seed" --log "$name.faults" \
 	    "$@" >"$name.url" 2>"$name.err" &
-	echo $! >"$name.pid"
-	srv_started "$(cat "$name.pid")"
+	srv_started $!
 	i=0
 	while [ ! -s "$name.url" ] && [ $i -lt 150 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	u=$(head -n 1 "$name.url")
-	curl -sfk -X POST "$u/_faultproxy/rate" -d 0 >/dev/null ||
+	purl=$(head -n 1 "$name.url")
+	curl -sfk -X POST "$purl/_faultproxy/rate" -d 0 >/dev/null ||
 	    { echo "Bail out! faultproxy $name did not start"; exit 1; }
-	echo "$u"
 }
 setrate() {
 	for u in "$pmoto" "$pevalai" "$pk8s"; do
 		curl -sfk -X POST "$u/_faultproxy/rate" -d "$1" >/dev/null
 	done
 }
-pmoto=$(proxy moto aws "$moto")
-pevalai=$(proxy evalai evalai "$evalai")
-pk8s=$(proxy k8s k8s "$k8s" --tls-cert "$LB_LOCAL_DIR/k8s/srv.crt" \
-    --tls-key "$LB_LOCAL_DIR/k8s/srv.key" --upstream-ca "$LB_LOCAL_DIR/k8s/ca.crt")
+proxy moto aws "$moto"; pmoto=$purl
+proxy evalai evalai "$evalai"; pevalai=$purl
+proxy k8s k8s "$k8s" --tls-cert "$LB_LOCAL_DIR/k8s/srv.crt" \
+    --tls-key "$LB_LOCAL_DIR/k8s/srv.key" --upstream-ca "$LB_LOCAL_DIR/k8s/ca.crt"
+pk8s=$purl
 
 # the control plane and the pods talk to the proxies
 sed "s|server: .*|server: $pk8s|" "$kube" >kubeconfig.proxy
