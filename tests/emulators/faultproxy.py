@@ -5,7 +5,9 @@ It sits in front of one upstream (moto, the EvalAI emulator, the
 Kubernetes emulator) and forwards every request byte for byte: the
 request line, every header as received (Host included, so SigV4
 signatures still match) and the body.  With probability --rate a request
-gets one fault, drawn from a generator seeded with --seed:
+gets one fault, drawn from a generator seeded with --seed, among
+--faults (a comma-separated list, default all of them), at most
+--max-faults of them in all:
 
   5xx        answer 500 or 503 without forwarding
   throttle   answer the upstream's throttling error without forwarding:
@@ -64,14 +66,19 @@ class State:
         self.faults = 0
         self.by = {}
         self.seq = 0
+        self.kinds = a.faults
+        self.before = [f for f in a.faults if f in BEFORE]
 
     def draw(self, stream):
         """The fault for the next request, or None."""
         with self.lock:
             self.requests += 1
-            if self.rate <= 0 or self.rng.random() >= self.rate:
+            pool = self.before if stream else self.kinds
+            if self.rate <= 0 or self.rng.random() >= self.rate or \
+                    not pool or (self.a.max_faults >= 0 and
+                                 self.faults >= self.a.max_faults):
                 return None
-            f = self.rng.choice(BEFORE if stream else FAULTS)
+            f = self.rng.choice(pool)
             if f == "5xx":
                 f = self.rng.choice(("500", "503"))
             self.faults += 1
@@ -448,6 +455,8 @@ def main():
     ap.add_argument("--slow", type=float, default=2.0)
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--log", metavar="FILE")
+    ap.add_argument("--faults", metavar="LIST", default=",".join(FAULTS))
+    ap.add_argument("--max-faults", type=int, default=-1, metavar="N")
     ap.add_argument("--tls-cert", metavar="PEM")
     ap.add_argument("--tls-key", metavar="PEM")
     ap.add_argument("--upstream-ca", metavar="PEM")
@@ -459,9 +468,11 @@ def main():
         ap.error("--upstream must be an http(s) URL on the loopback")
     if not 0 <= a.rate <= 1:
         ap.error("--rate must be between 0 and 1")
+    a.faults = a.faults.split(",")
+    if not a.faults or any(f not in FAULTS for f in a.faults):
+        ap.error("--faults: a comma-separated list of " + ",".join(FAULTS))
     if bool(a.tls_cert) != bool(a.tls_key):
         ap.error("--tls-cert and --tls-key go together")
-    up = up._replace()
     st = State(a)
     if a.tls_cert:
         st.sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
