@@ -11,7 +11,7 @@
 . "${0%/*}/../lib.sh"
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed"
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl not installed"
-plan 9
+plan 8
 
 nsub=${FAULTS_N:-50}
 rate=${FAULTS_RATE:-0.2}
