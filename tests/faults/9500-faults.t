@@ -65,6 +65,8 @@ chmod 600 kubeconfig.proxy
 export AWS_ENDPOINT_URL="$pmoto" LB_EVALAI_URL="$pevalai" LB_K8S_ENDPOINT="$pk8s"
 export KUBECONFIG="$scratch/kubeconfig.proxy"
 export LB_PENDING_TIMEOUT=120 LB_CANCEL_GRACE=20 LB_CLAIM_SECONDS=600
+# a message whose receive answer was lost comes back after 90 s
+export LB_VISIBILITY=90 LB_JOBS_GRACE=200
 patch=$(jq -n -c --arg a "$pmoto" --arg e "$pevalai" \
     '{data: {AWS_ENDPOINT_URL: $a, EVALAI_API_SERVER: $e,
       FAKE_ROUTE_SECONDS: "0.2", UPLOADER_PERIOD: "1", MONITOR_PERIOD: "1"}}')
