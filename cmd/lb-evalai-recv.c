@@ -15,13 +15,14 @@
 #include "config.h"
 #include "evalai.h"
 #include "lb.h"
+#include "sqs.h"
 
 static volatile int stop;
 
 static void
 usage(FILE *fp, int status)
 {
-	fprintf(fp, "usage: lb-evalai-recv [-fv] [-c config] [-n max] "
+	fprintf(fp, "usage: lb-evalai-recv [-dfv] [-c config] [-n max] "
 	    "[-p seconds] [-q queue]\n"
 	    "                      [-r rejects] [-u url]\n"
 	    "       lb-evalai-recv -a [-v] [-c config] [-r rejects] "
@@ -41,29 +42,34 @@ onsig(int sig)
 	stop = sig;
 }
 
-/* The pks as strings (DESIGN 3.1); anything else is left for enrich. */
+/*
+ * A body that is not a submission message: reported, saved, and with
+ * drop deleted, since EvalAI's queue has no redrive policy to take a
+ * poison message away.
+ */
 static void
-pks(cJSON *rec)
+bad_body(struct lb_evalai *ev, const char *queue, const char *h,
+    const char *raw, const char *why, const char *rejects, int drop)
 {
-	static const char *const names[] = { "challenge_pk", "phase_pk",
-	    "submission_pk", NULL };
-	const char *const *n;
-	const char *t;
-	char buf[64];
-	cJSON *v;
+	struct lb_err e;
 
-	for (n = names; *n != NULL; n++) {
-		v = cJSON_GetObjectItemCaseSensitive(rec, *n);
-		if (cJSON_IsNumber(v) &&
-		    (t = lb_json_text(v, buf, sizeof(buf))) != NULL &&
-		    lb_evalai_pk_ok(t))
-			lb_json_set_str(rec, *n, t);
+	if (rejects != NULL && lb_jsonl_reject(rejects, raw,
+	    strlen(raw)) == -1)
+		err(LB_EFAIL, "%s", rejects);
+	if (!drop) {
+		warnx("queue %s: %s (left in the queue)", queue, why);
+		return;
 	}
+	if (lb_evalai_queue_delete(ev, queue, h, &e) == -1)
+		warnx("queue %s: %s; deleting it: %s", queue, why, e.msg);
+	else
+		warnx("queue %s: %s (saved to %s and deleted)", queue, why,
+		    rejects);
 }
 
 static int
 recv_loop(struct lb_evalai *ev, const char *queue, int follow, long max,
-    long poll_s, const char *rejects)
+    long poll_s, const char *rejects, int drop)
 {
 	struct lb_err e;
 	cJSON *ans, *body, *rec, *meta;
@@ -91,20 +97,16 @@ recv_loop(struct lb_evalai *ev, const char *queue, int follow, long max,
 			continue;
 		}
 		got++;
-		if (!cJSON_IsObject(body)) {
-			raw = lb_json_print(body);
-			warnx("queue %s: a message body is not an object "
-			    "(left in the queue)", queue);
-			if (rejects != NULL &&
-			    lb_jsonl_reject(rejects, raw, strlen(raw)) == -1)
-				err(LB_EFAIL, "%s", rejects);
+		/* the same check as an SQS body (DESIGN 3.1) */
+		raw = lb_json_print(body);
+		if ((rec = lb_sqs_parse(raw, strlen(raw), &e)) == NULL) {
+			bad_body(ev, queue, h, raw, e.msg, rejects, drop);
 			free(raw);
 			lb_err_fold(&status, LB_EFAIL);
 			cJSON_Delete(ans);
 			continue;
 		}
-		rec = cJSON_DetachItemFromObjectCaseSensitive(ans, "body");
-		pks(rec);
+		free(raw);
 		meta = cJSON_CreateObject();
 		cJSON_AddStringToObject(meta, "queue", queue);
 		cJSON_AddStringToObject(meta, "receipt_handle", h);
@@ -199,9 +201,9 @@ main(int argc, char *argv[])
 	const char *rejects = NULL;
 	char *token;
 	long max = 0, poll_s = 10;
-	int ch, ack = 0, follow = 0, verbose = 0, status;
+	int ch, ack = 0, drop = 0, follow = 0, verbose = 0, status;
 
-	while ((ch = getopt_long(argc, argv, "ac:fhn:p:q:r:u:v", longopts,
+	while ((ch = getopt_long(argc, argv, "ac:dfhn:p:q:r:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
@@ -209,6 +211,9 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			cpath = optarg;
+			break;
+		case 'd':
+			drop = 1;
 			break;
 		case 'f':
 			follow = 1;
@@ -241,8 +246,11 @@ main(int argc, char *argv[])
 			usage(stderr, LB_EUSAGE);
 		}
 	}
-	if (optind != argc || (ack && (follow || max || queue)))
+	if (optind != argc || (ack && (follow || max || queue || drop)))
 		usage(stderr, LB_EUSAGE);
+	if (drop && rejects == NULL)
+		errx(LB_EUSAGE, "-d deletes bad messages only once saved: give "
+		    "-r");
 	if (url == NULL && (v = getenv("LB_EVALAI_URL")) != NULL && *v)
 		url = v;
 	if (cpath != NULL || getenv("LB_CONFIG") != NULL ||
@@ -280,7 +288,8 @@ main(int argc, char *argv[])
 	else {
 		if ((ev = lb_evalai_new(http, url, token, &e)) == NULL)
 			errx(LB_EUSAGE, "%s", e.msg);
-		status = recv_loop(ev, queue, follow, max, poll_s, rejects);
+		status = recv_loop(ev, queue, follow, max, poll_s, rejects,
+		    drop);
 		lb_evalai_free(ev);
 	}
 	explicit_bzero(token, strlen(token));

@@ -18,6 +18,7 @@
 
 #include "lb.h"
 #include "k8s.h"
+#include "names.h"
 #include "template.h"
 
 #define SUB_LABEL	"lb.carla.org/submission"
@@ -219,7 +220,7 @@ render(const cJSON *rec, struct lb_err *e)
 		goto bad;
 	}
 	if ((name = lb_json_str(job, "metadata.name")) == NULL ||
-	    !lb_k8s_label_ok(name)) {
+	    !lb_names_valid(name)) {
 		lb_err_set(e, LB_EFAIL, 0, "Job name %s%s%s is not a DNS-1123 "
 		    "label of at most 63 characters", name ? "\"" : "",
 		    name ? name : "(none)", name ? "\"" : "");
@@ -267,7 +268,7 @@ connect_k8s(void)
 		errx(e.kind == LB_ETEMP ? LB_ETEMP : LB_EUSAGE, "%s", e.msg);
 	if (opt.ns == NULL)
 		opt.ns = lb_k8s_config(opt.k)->namespace;
-	if (!lb_k8s_label_ok(opt.ns))
+	if (!lb_names_valid(opt.ns))
 		errx(LB_EUSAGE, "namespace \"%s\" is not a DNS-1123 label",
 		    opt.ns);
 }
@@ -294,13 +295,13 @@ target(const cJSON *rec, char **ns, char **name, char **uid,
 	} else if ((n = lb_json_str(rec, "submission.name")) == NULL)
 		return lb_err_set(e, LB_EFAIL, 0, "which Job? no k8s.job, "
 		    "no submission.name and no template");
-	if (!lb_k8s_label_ok(n)) {
+	if (!lb_names_valid(n)) {
 		lb_err_set(e, LB_EFAIL, 0, "Job name \"%s\" is not a DNS-1123 "
 		    "label", n);
 		cJSON_Delete(job);
 		return -1;
 	}
-	if (s != NULL && !lb_k8s_label_ok(s)) {
+	if (s != NULL && !lb_names_valid(s)) {
 		lb_err_set(e, LB_EFAIL, 0, "namespace \"%s\" is not a DNS-1123 "
 		    "label", s);
 		cJSON_Delete(job);
@@ -1708,9 +1709,9 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(stderr, LB_EUSAGE);
-	if (opt.ns != NULL && !lb_k8s_label_ok(opt.ns))
+	if (opt.ns != NULL && !lb_names_valid(opt.ns))
 		errx(LB_EUSAGE, "-n %s: not a DNS-1123 label", opt.ns);
-	if (opt.job != NULL && !lb_k8s_label_ok(opt.job))
+	if (opt.job != NULL && !lb_names_valid(opt.job))
 		errx(LB_EUSAGE, "-j %s: not a DNS-1123 label", opt.job);
 	if ((opt.verb == RENDER || opt.verb == CREATE || opt.verb == RUN) &&
 	    opt.ntmpls == 0 && opt.member == NULL)

@@ -144,21 +144,6 @@ lb_k8s_time(const char *s)
 /* names and labels */
 
 int
-lb_k8s_label_ok(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) ||
-	    !isalnum((unsigned char)s[n - 1]))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) ||
-		    isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
-int
 lb_k8s_label_value_ok(const char *s)
 {
 	size_t n = strlen(s), i;

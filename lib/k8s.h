@@ -120,8 +120,6 @@ long	lb_k8s_stream(struct lb_k8s *, const char *path, long timeout_ms,
 char	*lb_k8s_jobs_path(const char *ns, const char *name);
 char	*lb_k8s_pods_path(const char *ns, const char *name);
 
-/* Is s a DNS-1123 label (Job names, namespaces, containers)? */
-int	lb_k8s_label_ok(const char *s);
 /* Is s a valid label value (at most 63, [A-Za-z0-9][-A-Za-z0-9_.]*)? */
 int	lb_k8s_label_value_ok(const char *s);
 /* The label selector "k=v,k2=v2" of a Job's spec.selector.matchLabels. */

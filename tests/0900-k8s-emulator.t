@@ -9,7 +9,7 @@ command -v openssl >/dev/null 2>&1 || skip_all "openssl missing"
 # the pyenv shim is slow: find the interpreter once
 PY=$(python3 -c 'import sys; print(sys.executable)')
 $PY -c 'import botocore.auth' 2>/dev/null || skip_all "botocore missing"
-plan 126
+plan 127
 
 AKID=AKIDEMU0000000000001
 printf '%s\n' "$AKID:emu/secret+key0000000000000000000000" >ekscreds
@@ -460,6 +460,23 @@ expect_grep "fault count spent: next request 200" '^200$' code
 admin POST fault '{"count":1,"status":403,"method":"POST","path_regex":"/jobs"}' >/dev/null
 api POST "$J" -d @j1.json >f403
 expect_grep "fault 403 has the RBAC wording" '"message":"jobs.batch is forbidden: User \\"emu-user\\" cannot create resource \\"jobs\\" in API group \\"batch\\" in the namespace \\"default\\"","reason":"Forbidden","details":{"group":"batch","kind":"jobs"},"code":403' f403
+admin POST fault '{"count":1,"status":500,"method":"POST","path_regex":"/jobs$"}' >/dev/null
+# the refused POST's body is drained: the kept-alive connection's next
+# request is answered as itself
+$PY - "$URL" "$TOK" "$J" >ka.out 2>&1 <<'EOF'
+import http.client, json, ssl, sys, urllib.parse
+url, tok, j = sys.argv[1:4]
+u = urllib.parse.urlsplit(url)
+c = http.client.HTTPSConnection(u.hostname, u.port,
+    context=ssl.create_default_context(cafile="ca.crt"))
+h = {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+c.request("POST", j, body=json.dumps({"apiVersion": "batch/v1",
+          "kind": "Job", "metadata": {"name": "ka"}, "spec": {}}), headers=h)
+r = c.getresponse(); r.read(); print("first", r.status)
+c.request("GET", j, headers=h)
+r = c.getresponse(); b = r.read(); print("second", r.status, json.loads(b)["kind"])
+EOF
+expect_grep "a POST refused by a fault keeps the connection in step" '^second 200 JobList$' ka.out
 admin POST fault '{"count":1,"mode":"reset","path_regex":"/jobs/j1$"}' >/dev/null
 curl -s --cacert ca.crt -H "Authorization: Bearer $TOK" "$URL$J/j1" >/dev/null 2>&1
 rc=$?

@@ -5,20 +5,7 @@
 moto_start
 plan 42
 
-faultd() {
-	: >flog
-	python3 "$top/tests/emulators/faultd.py" --log flog --script "$1" \
-	    --body "$2" >furl 2>faultd.err &
-	fpid=$!
-	srv_started $fpid
-	i=0
-	while [ ! -s furl ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	F=$(cat furl)
-}
-set_script() {
-	curl -s -X POST --data-binary "$1" "$F/_faultd/script" >/dev/null
-	: >flog
-}
+faultd() { faultd_start "$1" "$2"; F=$FAULTD_URL; }
 py() { python3 -c "$@"; }
 
 Q=$(awsx sqs create-queue --queue-name subs --query QueueUrl --output text)
@@ -146,19 +133,19 @@ faultd 503,503,200 "$body"
 AWS_ENDPOINT_URL=$F lb-sqs-recv -q "$Q" -w 0 -n 1 >out 2>err
 [ $? -eq 0 ] && [ "$(jget 'd[0]["submission_pk"]' out)" = 9 ]
 ok '503 twice, then the message: delivered' $?
-[ "$(wc -l <flog)" -eq 3 ]; ok 'three requests were made' $?
+[ "$(wc -l <"$FAULTD_LOG")" -eq 3 ]; ok 'three requests were made' $?
 expect_grep 'SentTimestamp becomes sent_at' '"sent_at":"2023-11-14T22:13:20Z"' out
-set_script 400:ThrottlingException,200
+faultd_script 400:ThrottlingException,200
 AWS_ENDPOINT_URL=$F lb-sqs-recv -q "$Q" -w 0 -n 1 >out 2>err
 [ $? -eq 0 ] && [ "$(wc -l <out)" -eq 1 ]; ok 'throttled, then delivered' $?
-set_script trunc,200
+faultd_script trunc,200
 AWS_ENDPOINT_URL=$F lb-sqs-recv -q "$Q" -w 0 -n 1 >out 2>err
 [ $? -eq 0 ] && [ "$(wc -l <out)" -eq 1 ]; ok 'connection cut mid-body, retried, delivered' $?
-set_script 500
+faultd_script 500
 AWS_ENDPOINT_URL=$F lb-sqs-recv -q "$Q" -w 0 -n 1 >out 2>err
 [ $? -eq 75 ]; ok 'persistent 500: exit 75' $?
 expect_grep 'the 500 is reported' '500' err
-set_script reset
+faultd_script reset
 AWS_ENDPOINT_URL=$F lb-sqs-recv -q "$Q" -w 0 -n 1 >out 2>err
 [ $? -eq 75 ] && [ ! -s out ]; ok 'connection reset every time: exit 75, no output' $?
 

@@ -5,16 +5,7 @@
 moto_start
 plan 27
 
-faultd() {
-	: >flog
-	python3 "$top/tests/emulators/faultd.py" --log flog --script "$1" \
-	    --body '{}' >furl 2>faultd.err &
-	fpid=$!
-	srv_started $fpid
-	i=0
-	while [ ! -s furl ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	F=$(cat furl)
-}
+faultd() { faultd_start "$1" '{}'; F=$FAULTD_URL; }
 py() { python3 -c "$@"; }
 attr() {
 	awsx sqs get-queue-attributes --queue-url "$1" --attribute-names All \
@@ -116,7 +107,7 @@ ok 'the 1 MiB record after it was acknowledged' $?
 echo '{"sqs":{"queue_url":"q","receipt_handle":"h"}}' >one
 faultd 503,trunc,200
 AWS_ENDPOINT_URL=$F lb-sqs-ack <one >out 2>err
-[ $? -eq 0 ] && [ "$(wc -l <flog)" -eq 3 ]; ok '503 and a cut connection retried, then done' $?
+[ $? -eq 0 ] && [ "$(wc -l <"$FAULTD_LOG")" -eq 3 ]; ok '503 and a cut connection retried, then done' $?
 curl -s -X POST --data-binary 400:ThrottlingException,200 "$F/_faultd/script" >/dev/null
 AWS_ENDPOINT_URL=$F lb-sqs-ack <one >out 2>err
 [ $? -eq 0 ]; ok 'throttled, then done' $?

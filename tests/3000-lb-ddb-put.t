@@ -5,20 +5,7 @@
 moto_start
 plan 56
 
-faultd() {
-	: >flog
-	python3 "$top/tests/emulators/faultd.py" --log flog --script "$1" \
-	    --body '{}' >furl 2>faultd.err &
-	fpid=$!
-	srv_started $fpid
-	i=0
-	while [ ! -s furl ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	F=$(cat furl)
-}
-set_script() {
-	curl -s -X POST --data-binary "$1" "$F/_faultd/script" >/dev/null
-	: >flog
-}
+faultd() { faultd_start "$1" '{}'; F=$FAULTD_URL; }
 py() { python3 -c "$@"; }
 # item T S: the stored item (AttributeValues) as the aws CLI sees it
 item() {
@@ -170,11 +157,11 @@ lb-ddb-put -t T --if-absent </dev/null 2>/dev/null; [ $? -eq 2 ]; ok '--if-absen
 echo '{"team_id":"a","submission_id":"b"}' >one
 faultd 503,trunc,200
 AWS_ENDPOINT_URL=$F lb-ddb-put -t T <one >out 2>err
-[ $? -eq 0 ] && [ "$(wc -l <flog)" -eq 3 ]; ok '503 and a cut connection retried, then written' $?
-set_script 400:ProvisionedThroughputExceededException,200
+[ $? -eq 0 ] && [ "$(wc -l <"$FAULTD_LOG")" -eq 3 ]; ok '503 and a cut connection retried, then written' $?
+faultd_script 400:ProvisionedThroughputExceededException,200
 AWS_ENDPOINT_URL=$F lb-ddb-put -t T <one >out 2>err
 [ $? -eq 0 ]; ok 'throttled, then written' $?
-set_script 500
+faultd_script 500
 AWS_ENDPOINT_URL=$F lb-ddb-put -t T <one >out 2>err
 [ $? -eq 75 ] && [ ! -s out ]; ok 'persistent 500: exit 75, not echoed' $?
 

@@ -5,17 +5,7 @@
 moto_start
 plan 41
 
-faultd() {
-	: >flog
-	rm -f furl
-	python3 "$top/tests/emulators/faultd.py" --log flog --script "$1" \
-	    --body "$2" >furl 2>faultd.err &
-	fpid=$!
-	srv_started $fpid
-	i=0
-	while [ ! -s furl ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	F=$(cat furl)
-}
+faultd() { faultd_start "$1" "$2"; F=$FAULTD_URL; }
 py() { python3 -c "$@"; }
 lines() { wc -l <"$1" | tr -d ' '; }
 

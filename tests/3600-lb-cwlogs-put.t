@@ -5,17 +5,7 @@
 moto_start
 plan 30
 
-faultd() {
-	: >flog
-	rm -f furl
-	python3 "$top/tests/emulators/faultd.py" --log flog --script "$1" \
-	    --body '{}' >furl 2>faultd.err &
-	fpid=$!
-	srv_started $fpid
-	i=0
-	while [ ! -s furl ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	F=$(cat furl)
-}
+faultd() { faultd_start "$1" '{}'; F=$FAULTD_URL; }
 py() { python3 -c "$@"; }
 # events GROUP STREAM: every event as a JSON line {timestamp, message}
 events() {
@@ -115,7 +105,7 @@ printf '%s\n' one two three | AWS_ENDPOINT_URL=$F lb-cwlogs-put -g g -s s 2>err
 [ $? -eq 0 ]; ok 'throttled six times, then accepted: exit 0' $?
 expect_grep 'the batch was kept and tried again' 'trying again' err
 py 'import json,sys
-r=[json.loads(l) for l in open("flog")]
+r=[json.loads(l) for l in open("faultd.log")]
 sys.exit(0 if len(r)==7 and len(set(x["len"] for x in r))==1 else 1)'
 ok 'the last try carried the same batch as the first' $?
 curl -s -X POST --data-binary 500 "$F/_faultd/script" >/dev/null

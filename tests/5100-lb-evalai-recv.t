@@ -5,7 +5,7 @@
 
 emu=$top/tests/emulators/evalai.py
 [ -f "$emu" ] || skip_all "no EvalAI emulator ($emu)"
-plan 29
+plan 40
 
 emu_start() {
 	# the interpreter itself, not a wrapper: $! must be the server
@@ -108,6 +108,33 @@ is "records feed lb-submission-enrich, the receipt passed through" \
     "True leaderboard"
 lb-evalai-recv -a <en.out >/dev/null 2>err
 is "... and the enriched record can be acked" "$(queued)" 0
+
+# bad bodies among good ones: left for another look, or saved and deleted
+send() {
+	python3 -c 'import json, sys; print(json.dumps({"body": sys.argv[1]}))' "$1" |
+	    curl -s -X POST "$EMU/_emu/queues/leaderboard/send" -d @- >/dev/null
+}
+submit 2350 101
+send '[1, 2]'
+send '{"challenge_pk": 17, "phase_pk": "2350", "submitted_image_uri": "x;$(reboot)", "is_static_dataset_code_upload_submission": false}'
+submit 2351 103
+recv -r bad.rej >bad.out 2>err
+ok "bad bodies: exit 1" $(( $? != 1 ))
+is "... the good ones still come out" "$(wc -l <bad.out | tr -d ' ')" 2
+expect_grep "... a non-object is named" 'not a JSON object (left in the queue)' err
+expect_grep "... a missing pk is named" 'body lacks submission_pk (left in the queue)' err
+is "... both saved to -r" "$(wc -l <bad.rej | tr -d ' ')" 2
+is "... and left in the queue" "$(queued)" 4
+lb-evalai-recv -a <bad.out >/dev/null 2>&1
+curl -s -X POST "$EMU/_emu/queues/leaderboard/expire" >/dev/null
+recv -d >/dev/null 2>err
+ok "-d without -r is a usage error" $(( $? != 2 ))
+rm -f bad.rej
+recv -d -r bad.rej >d.out 2>err
+ok "-d: exit 1 for the bad ones" $(( $? != 1 ))
+expect_grep "... saved and deleted" 'saved to bad.rej and deleted' err
+is "... two saved" "$(wc -l <bad.rej | tr -d ' ')" 2
+is "... the queue is empty: no poison message comes back" "$(queued)" 0
 
 # follow
 submit 2350 101

@@ -139,14 +139,15 @@ evalai_start() {
 	wait_url "$EVALAI_URL/_emu/health" $EVALAI_PID
 }
 
-# faultd_start SCRIPT: start the fault server; sets FAULTD_URL, FAULTD_PID
-# and FAULTD_LOG (one JSON line per request received)
+# faultd_start SCRIPT [BODY]: start the fault server answering BODY; sets
+# FAULTD_URL, FAULTD_PID and FAULTD_LOG (one JSON line per request)
 faultd_start() {
 	FAULTD_LOG=$scratch/faultd.log
 	: >"$FAULTD_LOG"
 	: >"$scratch/faultd.out"
 	"$PY" "$top/tests/emulators/faultd.py" --log "$FAULTD_LOG" \
-	    --script "$1" >"$scratch/faultd.out" 2>>"$scratch/faultd.err" &
+	    --script "$1" ${2+--body "$2"} >"$scratch/faultd.out" \
+	    2>>"$scratch/faultd.err" &
 	FAULTD_PID=$!
 	srv_started $FAULTD_PID
 	_i=0
@@ -156,6 +157,14 @@ faultd_start() {
 	done
 	FAULTD_URL=$(head -n 1 "$scratch/faultd.out")
 	export FAULTD_URL FAULTD_PID FAULTD_LOG
+}
+
+# faultd_script SCRIPT: give the running fault server a new script and
+# empty its request log
+faultd_script() {
+	curl -s -X POST --data-binary "$1" "$FAULTD_URL/_faultd/script" \
+	    >/dev/null
+	: >"$FAULTD_LOG"
 }
 
 # moto_start: start moto_server on a free loopback port; sets MOTO_ENDPOINT

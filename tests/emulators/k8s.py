@@ -1016,10 +1016,20 @@ class Kubelet:
             except OSError:
                 pass
         self.update()
+        keep = None
+        if self.emu.log_dir:
+            # like the kubelet's /var/log/pods: kept after the pod is gone
+            keep = open(os.path.join(self.emu.log_dir, "%s_%s_%s.log" % (
+                self.ns, self.name, c.name)), "ab")
         for line in iter(p.stdout.readline, b""):
             with self.lock:
                 c.add_line(time.time(), line)
                 self.emu.store.cv.notify_all()
+            if keep:
+                keep.write(line)
+                keep.flush()
+        if keep:
+            keep.close()
         p.stdout.close()
         code = p.wait()
         if code < 0:
@@ -1143,6 +1153,9 @@ class Emu:
         self.sandbox = not a.no_sandbox
         self.bwrap = a.bwrap
         self.ro_binds = a.ro_bind or []
+        self.log_dir = a.log_dir
+        if self.log_dir:
+            os.makedirs(self.log_dir, exist_ok=True)
         self.restart_backoff = a.restart_backoff_ms / 1000.0
         self.grace_max = a.grace_ms / 1000.0
         self.duration = a.duration_ms / 1000.0
@@ -1679,6 +1692,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def body(self):
+        self.body_read = True
         n = int(self.headers.get("Content-Length") or 0)
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = b""
@@ -1731,6 +1745,7 @@ class Handler(BaseHTTPRequestHandler):
         self.rstatus = 0
         self.warnings = []
         self.fault = None
+        self.body_read = False
         self.auth_kind = "none"
         self.auth_note = ""
         u = urllib.parse.urlsplit(self.path)
@@ -1755,9 +1770,14 @@ class Handler(BaseHTTPRequestHandler):
             self.route(path)
         except ApiError as e:
             try:
+                # an error answered before the body was read (injected
+                # faults, auth): drain it, or the next request on this
+                # kept-alive connection starts inside it
+                if not self.body_read and e.code != 413:
+                    self.body()
                 self.send_err(e)
-            except OSError:
-                pass
+            except (OSError, ValueError, ApiError):
+                self.close_connection = True
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
         except Exception:
@@ -2935,6 +2955,9 @@ def main():
     ap.add_argument("--bwrap", default="/usr/bin/bwrap")
     ap.add_argument("--ro-bind", action="append", metavar="DIR")
     ap.add_argument("--state-dir", metavar="DIR")
+    ap.add_argument("--log-dir", metavar="DIR",
+                    help="also append each container's output to "
+                    "DIR/NAMESPACE_POD_CONTAINER.log")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     if a.k8s_version.count(".") < 1:

@@ -10,6 +10,7 @@
 
 #include "lb.h"
 #include "k8s.h"
+#include "names.h"
 
 /* watch parser */
 
@@ -631,17 +632,17 @@ START_TEST(names_and_misc)
 	size_t n;
 	cJSON *j;
 
-	ck_assert_int_eq(lb_k8s_label_ok("team-a-sensors-1-worker1"), 1);
-	ck_assert_int_eq(lb_k8s_label_ok("Team"), 0);
-	ck_assert_int_eq(lb_k8s_label_ok("-a"), 0);
-	ck_assert_int_eq(lb_k8s_label_ok("a-"), 0);
-	ck_assert_int_eq(lb_k8s_label_ok("a.b"), 0);
-	ck_assert_int_eq(lb_k8s_label_ok(""), 0);
-	ck_assert_int_eq(lb_k8s_label_ok("$(x)"), 0);
-	ck_assert_int_eq(lb_k8s_label_ok(
+	ck_assert_int_eq(lb_names_valid("team-a-sensors-1-worker1"), 1);
+	ck_assert_int_eq(lb_names_valid("Team"), 0);
+	ck_assert_int_eq(lb_names_valid("-a"), 0);
+	ck_assert_int_eq(lb_names_valid("a-"), 0);
+	ck_assert_int_eq(lb_names_valid("a.b"), 0);
+	ck_assert_int_eq(lb_names_valid(""), 0);
+	ck_assert_int_eq(lb_names_valid("$(x)"), 0);
+	ck_assert_int_eq(lb_names_valid(
 	    "a23456789012345678901234567890123456789012345678901234567890123"),
 	    1);
-	ck_assert_int_eq(lb_k8s_label_ok(
+	ck_assert_int_eq(lb_names_valid(
 	    "a234567890123456789012345678901234567890123456789012345678901234"),
 	    0);
 	ck_assert_int_eq(lb_k8s_label_value_ok(""), 1);
