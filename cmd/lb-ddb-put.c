@@ -127,6 +127,65 @@ condition(struct lb_ddb_expr *x, struct lb_buf *b)
 	}
 }
 
+/*
+ * A condition failed: does the item already hold everything this record
+ * writes?  Then it is this very write, applied by an attempt whose
+ * answer was lost and refused when the HTTP layer sent it again.  1 yes,
+ * 0 no or cannot tell.
+ */
+static int
+landed(struct lb_aws *aws, const cJSON *rec, const cJSON *body)
+{
+	const cJSON *item, *key, *put, *v;
+	struct lb_err e;
+	cJSON *req, *ans, *k = NULL, *av;
+	int i, same = 0;
+
+	if (nkeys == 0)
+		return 0;
+	put = cJSON_GetObjectItemCaseSensitive(body, "Item");
+	if ((key = cJSON_GetObjectItemCaseSensitive(body, "Key")) == NULL) {
+		key = k = cJSON_CreateObject();
+		for (i = 0; i < nkeys; i++)
+			cJSON_AddItemToObject(k, keys[i], cJSON_Duplicate(
+			    cJSON_GetObjectItemCaseSensitive(put, keys[i]),
+			    1));
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "TableName", table);
+	cJSON_AddItemToObject(req, "Key", cJSON_Duplicate(key, 1));
+	cJSON_AddTrueToObject(req, "ConsistentRead");
+	lb_err_clear(&e);
+	ans = lb_ddb_call(aws, "GetItem", req, &e);
+	cJSON_Delete(req);
+	cJSON_Delete(k);
+	item = cJSON_GetObjectItemCaseSensitive(ans, "Item");
+	if (item == NULL)
+		goto out;
+	if (put != NULL) {
+		same = cJSON_Compare(item, put, 1);
+		goto out;
+	}
+	same = 1;
+	for (i = 0; i < nassign && same; i++) {
+		lb_err_clear(&e);
+		if ((v = lb_jsonpath_get(rec, assign[i].path, &e)) == NULL ||
+		    (av = lb_ddb_to_av(v, &e)) == NULL) {
+			same = 0;
+			break;
+		}
+		same = cJSON_Compare(av, cJSON_GetObjectItemCaseSensitive(item,
+		    assign[i].attr), 1);
+		cJSON_Delete(av);
+	}
+	for (i = 0; i < nremoves && same; i++)
+		if (cJSON_GetObjectItemCaseSensitive(item, removes[i]) != NULL)
+			same = 0;
+out:
+	cJSON_Delete(ans);
+	return same;
+}
+
 /* The request for one record; NULL with e for a bad record. */
 static cJSON *
 request(const cJSON *rec, const char **op, struct lb_err *e)
@@ -321,6 +380,12 @@ main(int argc, char *argv[])
 			goto bad;
 		}
 		ans = lb_ddb_call(aws, op, body, &e);
+		if (ans == NULL && strcmp(e.code,
+		    "ConditionalCheckFailedException") == 0 &&
+		    landed(aws, rec, body) == 1) {
+			cJSON_Delete(body);
+			goto echo;
+		}
 		cJSON_Delete(body);
 		if (ans == NULL) {
 			if (strcmp(e.code,

@@ -248,8 +248,9 @@ post(struct state *st, cJSON *rec, struct lb_err *e)
 	char *want = NULL, *now = NULL, *result = NULL, *meta = NULL;
 	char *out = NULL, *errt = NULL, *ustatus = NULL;
 	const char *base, *skipped = NULL, *sv;
+	struct lb_err perr = { 0 };
 	cJSON *b = NULL, *res;
-	int fd = -1, tries = 0, rv = -1, verified = 0;
+	int fd = -1, tries = 0, rv = -1, verified = 0, lost = 0;
 
 	if (first(rec, sidp, sid, sizeof(sid)) == NULL ||
 	    !lb_evalai_pk_ok(sid))
@@ -327,7 +328,8 @@ post(struct state *st, cJSON *rec, struct lb_err *e)
 		skipped = "cancelled in EvalAI";
 		goto emit;
 	}
-	if (!st->force && st->mode != FINAL && terminal(now)) {
+	/* The first final update wins: a second one would be a second row. */
+	if (!st->force && terminal(now)) {
 		skipped = "EvalAI shows a final status";
 		goto emit;
 	}
@@ -344,20 +346,38 @@ post(struct state *st, cJSON *rec, struct lb_err *e)
 	for (char *p = ustatus; *p != '\0'; p++)
 		*p = (char)toupper((unsigned char)*p);
 	b = body(sid, pid, ustatus, result, meta, out, errt);
+	/*
+	 * The final PUT is one attempt.  Whatever its answer, the GET tells
+	 * whether it landed: an answer lost after EvalAI applied the update
+	 * must not become a second final update.
+	 */
 	do {
 		tries++;
 		if (lb_evalai_update(st->ev, cid, b, st->mode == PARTIAL,
-		    e) == -1)
-			goto out;
+		    e) == -1) {
+			if (st->mode != FINAL || e->kind != LB_ETEMP)
+				goto out;
+			lost = 1;
+			memcpy(&perr, e, sizeof(perr));
+		} else
+			lost = 0;
 		free(now);
 		if ((now = current(st, sid, e)) == NULL)
 			goto out;
 		verified = strcmp(now, want) == 0;
+		if (!verified && lost && tries < VERIFY_TRIES && !stop)
+			lb_util_sleep_ms(lb_http_backoff(st->http, tries),
+			    &stop);
 	} while (!verified && st->mode == FINAL && tries < VERIFY_TRIES &&
 	    !stop);
 	if (!verified && st->mode == FINAL) {
-		lb_err_set(e, LB_ETEMP, 0, "EvalAI shows %s after %d updates "
-		    "to %s", now, tries, want);
+		if (lost) {
+			memcpy(e, &perr, sizeof(*e));
+			lb_err_prefix(e, "EvalAI shows %s after %d tries",
+			    now, tries);
+		} else
+			lb_err_set(e, LB_ETEMP, 0, "EvalAI shows %s after %d "
+			    "updates to %s", now, tries, want);
 		goto out;
 	}
 emit:

@@ -279,7 +279,7 @@ lb_evalai_auth_failed(const struct lb_err *err)
  */
 static int
 call(struct lb_evalai *ev, const char *method, const char *path,
-    const cJSON *body, cJSON **out, struct lb_err *err)
+    const cJSON *body, int once, cJSON **out, struct lb_err *err)
 {
 	struct lb_http_req req = { 0 };
 	struct lb_http_resp resp;
@@ -302,6 +302,7 @@ call(struct lb_evalai *ev, const char *method, const char *path,
 	req.method = method;
 	req.url = url;
 	req.headers = hdrs;
+	req.noretry = once;
 	if (lb_http_do(ev->h, &req, &resp, err) == -1)
 		goto out;
 	if (resp.status < 200 || resp.status > 299) {
@@ -337,7 +338,7 @@ lb_evalai_submission(struct lb_evalai *ev, const char *pk, struct lb_err *err)
 		return NULL;
 	}
 	path = lb_xasprintf("/api/jobs/submission/%s", pk);
-	if (call(ev, "GET", path, NULL, &j, err) == -1)
+	if (call(ev, "GET", path, NULL, 0, &j, err) == -1)
 		j = NULL;
 	else if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
@@ -365,7 +366,8 @@ lb_evalai_update(struct lb_evalai *ev, const char *challenge,
 	else
 		path = lb_xasprintf("/api/jobs/challenge/%s/update_submission/",
 		    challenge);
-	rv = call(ev, "PUT", path, body, NULL, err);
+	/* a final PUT whose answer was lost may have landed: no blind retry */
+	rv = call(ev, "PUT", path, body, !partial, NULL, err);
 	free(path);
 	return rv;
 }
@@ -390,7 +392,7 @@ lb_evalai_running(struct lb_evalai *ev, const char *challenge,
 		cJSON_AddStringToObject(body, "job_name", job_name);
 	path = lb_xasprintf("/api/jobs/challenge/%s/update_submission/",
 	    challenge);
-	rv = call(ev, "PATCH", path, body, NULL, err);
+	rv = call(ev, "PATCH", path, body, 0, NULL, err);
 	free(path);
 	cJSON_Delete(body);
 	return rv;
@@ -408,7 +410,7 @@ lb_evalai_queue_recv(struct lb_evalai *ev, const char *queue,
 		return NULL;
 	}
 	path = lb_xasprintf("/api/jobs/challenge/queues/%s/", queue);
-	if (call(ev, "GET", path, NULL, &j, err) == -1)
+	if (call(ev, "GET", path, NULL, 0, &j, err) == -1)
 		j = NULL;
 	else if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
@@ -435,7 +437,7 @@ lb_evalai_queue_delete(struct lb_evalai *ev, const char *queue,
 	body = cJSON_CreateObject();
 	cJSON_AddStringToObject(body, "receipt_handle", handle);
 	path = lb_xasprintf("/api/jobs/queues/%s/", queue);
-	rv = call(ev, "POST", path, body, NULL, err);
+	rv = call(ev, "POST", path, body, 0, NULL, err);
 	free(path);
 	cJSON_Delete(body);
 	return rv;

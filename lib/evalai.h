@@ -46,6 +46,9 @@ cJSON	*lb_evalai_submission(struct lb_evalai *, const char *pk,
  * /api/jobs/challenges/C/update_partially_evaluated_submission/
  * (partial == 1).  body is sent as is: submission, challenge_phase,
  * submission_status and the result, metadata, stdout, stderr strings.
+ * The final PUT is tried once: when its answer is lost EvalAI may have
+ * applied it, so the caller reads the submission back before sending it
+ * again.  The partial PUT (an upsert) is retried as any call.
  */
 int	lb_evalai_update(struct lb_evalai *, const char *challenge,
 	    const cJSON *body, int partial, struct lb_err *);

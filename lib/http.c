@@ -396,6 +396,12 @@ setup(struct lb_http *h, struct lb_http_req *req, struct xfer *x,
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "lb/1.0");
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/*
+	 * libcurl silently sends a request again when a reused connection
+	 * dies before any answer; one attempt must mean one request.
+	 */
+	if (req->noretry)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (h->o.ca_file != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
 	if (h->o.ca_pem != NULL) {

@@ -3,7 +3,7 @@
 # conditions, bad input, sizes, faults from faultd.
 . "${0%/*}/lib.sh"
 moto_start
-plan 50
+plan 56
 
 faultd() { faultd_start "$1" '{}'; F=$FAULTD_URL; }
 py() { python3 -c "$@"; }
@@ -84,12 +84,17 @@ sys.exit(0 if i["status"]=={"S":sys.argv[1]} and i["a b"]=={"M":{"x y":{"N":"97.
 ok 'reserved words, spaces and hostile values go through placeholders' $?
 lb-ddb-put -t T -k team_id,submission_id -s 'submission_status=$.r.status' \
     --if submission_status=RUNNING <upd >out 2>err
+[ $? -eq 0 ] && [ -s out ]
+ok 'the same write again, condition now false but the item holds it: done' $?
+sed 's/"FINISHED"/"FAILED"/' upd >upd2
+lb-ddb-put -t T -k team_id,submission_id -s 'submission_status=$.r.status' \
+    --if submission_status=RUNNING <upd2 >out 2>err
 [ $? -eq 1 ]; ok '--if on a changed value: ConditionalCheckFailed, exit 1' $?
 lb-ddb-put -t T -k team_id,submission_id -s 'submission_status=$.r.status' \
     --if-in submission_status=QUEUED,FINISHED <upd >out 2>err
 [ $? -eq 0 ]; ok '--if-in with a matching value: exit 0' $?
 lb-ddb-put -t T -k team_id,submission_id -s 'submission_status=$.r.status' \
-    --if-in submission_status=QUEUED,RUNNING <upd >out 2>err
+    --if-in submission_status=QUEUED,RUNNING <upd2 >out 2>err
 [ $? -eq 1 ]; ok '--if-in without a matching value: exit 1' $?
 
 # hostile keys and 300-character names round-trip
@@ -175,6 +180,43 @@ ok 'the aws CLI sees the attribute removed and the other set' $?
 echo '{"team_id":"rm","submission_id":"1"}' |
     lb-ddb-put -t T -d unfinished -d st >/dev/null 2>err
 [ $? -eq 2 ] && grep -q 'need -k' err; ok '-d without -k is a usage error' $?
+
+# a conditional write that landed but whose answer was lost: the HTTP
+# layer sends it again, that fails the condition, and the item shows the
+# write is there: a success, not an error
+fproxy() {
+	: >fp.url
+	: >fp.log
+	"$PY" "$top/tests/emulators/faultproxy.py" --upstream "$MOTO_ENDPOINT" \
+	    --kind aws --rate 1 --max-faults 1 --faults lost --log fp.log \
+	    >fp.url 2>fp.err &
+	srv_started $!
+	i=0
+	while [ ! -s fp.url ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	P=$(head -n 1 fp.url)
+}
+echo '{"team_id":"lost","submission_id":"1","st":"RUNNING"}' | lb-ddb-put -t T >/dev/null
+fproxy
+echo '{"team_id":"lost","submission_id":"1","new":"FINALIZING","by":"me"}' |
+    AWS_ENDPOINT_URL=$P lb-ddb-put -t T -k team_id,submission_id -s 'st=$.new' \
+    -s 'by=$.by' --if-in st=SUBMITTED,RUNNING >out 2>err
+[ $? -eq 0 ] && [ "$(wc -l <out)" -eq 1 ]
+ok 'a conditional update applied, its answer lost, the retry refused: success' $?
+[ "$(jq -r '"\(.fault) \(.status)"' fp.log)" = "lost 200" ]
+ok '... (the proxy lost the answer to the first attempt)' $?
+item lost 1 >/dev/null
+check 'i["st"]["S"] == "FINALIZING" and i["by"]["S"] == "me"'
+ok '... the aws CLI sees the write' $?
+echo '{"team_id":"lost","submission_id":"1","new":"FINALIZING","by":"other"}' |
+    lb-ddb-put -t T -k team_id,submission_id -s 'st=$.new' -s 'by=$.by' \
+    --if-in st=SUBMITTED,RUNNING >out 2>err
+[ $? -eq 1 ] && [ ! -s out ]
+ok '... while a condition that fails for another writer still fails' $?
+fproxy
+echo '{"team_id":"lost","submission_id":"2","a":"x"}' |
+    AWS_ENDPOINT_URL=$P lb-ddb-put -t T -k team_id,submission_id --if-absent >out 2>err
+[ $? -eq 0 ] && [ "$(wc -l <out)" -eq 1 ] && ! grep -q condition out
+ok 'the same for a PutItem --if-absent whose answer was lost' $?
 
 moto_auth
 good() { AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK "$@"; }

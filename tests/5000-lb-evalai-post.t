@@ -6,7 +6,7 @@
 emu=$top/tests/emulators/evalai.py
 [ -f "$emu" ] || skip_all "no EvalAI emulator ($emu)"
 command -v flock >/dev/null 2>&1 || skip_all "no flock(1)"
-plan 52
+plan 70
 
 emu_start() {
 	# the interpreter itself, not a wrapper: $! must be the server
@@ -51,6 +51,16 @@ artifact() {
 rec() {
 	printf '{"data":{"submission":{"submission_id":"%s","challenge_id":"17","track_id":"%s"},"evalai":{"api_server":"%s"}}%s}\n' \
 	    "$1" "${2:-2350}" "$EMU" "${3:+,$3}"
+}
+
+newsub() {
+	curl -s -X POST "$EMU/_emu/submissions" -H 'Content-Type: application/json' \
+	    -d '{"phase": 2350, "participant_team": 101, "enqueue": false}' |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin)["submission"]["id"])'
+}
+finals() {
+	curl -s "$EMU/_emu/submissions/$1/updates" | python3 -c \
+	    'import json, sys; print(len(json.load(sys.stdin)["final"]))'
 }
 
 emu_start
@@ -135,11 +145,53 @@ rec 5005 2352 '"update":{"status":"FAILED"}' | lb-evalai-post >rb.out 2>err
 ok "a PUT that did not take is sent again until EvalAI shows it" $?
 is "... after three PUTs" "$(jget 'd[0]["evalai_post"]["attempts"]' rb.out)" 3
 fault '{"action":"200","count":20,"method":"PUT"}'
-rec 5010 2350 '"update":{"status":"FAILED"}' | lb-evalai-post >rb2.out 2>err
+rec "$(newsub)" 2350 '"update":{"status":"FAILED"}' | lb-evalai-post >rb2.out 2>err
 ok "... at most five times, then a temporary failure (75)" \
     $(( $? != 75 || $(wc -c <rb2.out) != 0 ))
 expect_grep "... saying what EvalAI shows" \
-    'EvalAI shows finished after 5 updates to failed' err
+    'EvalAI shows submitted after 5 updates to failed' err
+curl -s -X DELETE "$EMU/_emu/faults" >/dev/null
+puts=$(emu_count PUT /api/jobs/challenge/17/update_submission/)
+rec 5010 2350 '"update":{"status":"FAILED"}' | lb-evalai-post >t2.out 2>err
+is "a final update of a submission with another final status is skipped" \
+    "$? $(status 5010) $(emu_count PUT /api/jobs/challenge/17/update_submission/)" \
+    "0 finished $puts"
+is "... and says what EvalAI shows" \
+    "$(jget 'd[0]["evalai_post"]["skipped"] + " " + d[0]["evalai_post"]["status"]' t2.out)" \
+    "EvalAI shows a final status finished"
+curl -s -X DELETE "$EMU/_emu/faults" >/dev/null
+
+# the answer to the final PUT is lost after EvalAI applied it: read back,
+# never sent twice
+for a in 500 503 reset truncate; do
+	s=$(newsub)
+	curl -s -X DELETE "$EMU/_emu/log" >/dev/null
+	fault "{\"action\":\"$a\",\"when\":\"after\",\"method\":\"PUT\"}"
+	rec "$s" 2350 '"update":{"status":"FAILED","stderr":"lost"}' |
+	    lb-evalai-post >lost.out 2>err
+	r=$?
+	is "a final PUT applied but answered $a: success (exit $r)" \
+	    "$r $(status "$s")" "0 failed"
+	is "... EvalAI got exactly one final update" "$(finals "$s")" 1
+	is "... one PUT, then the GET that found it (PUTs, attempts)" \
+	    "$(emu_count PUT /api/jobs/challenge/17/update_submission/) $(jget 'd[0]["evalai_post"]["attempts"]' lost.out)" \
+	    "1 1"
+done
+# the PUT lost before EvalAI saw it: read back, then sent again
+s=$(newsub)
+fault '{"action":"reset","when":"before","method":"PUT","count":2}'
+rec "$s" 2350 '"update":{"status":"FAILED"}' | lb-evalai-post >lost.out 2>err
+is "a final PUT that never arrived is sent again (exit, status, tries)" \
+    "$? $(status "$s") $(jget 'd[0]["evalai_post"]["attempts"]' lost.out)" "0 failed 3"
+is "... and lands once" "$(finals "$s")" 1
+s=$(newsub)
+fault '{"action":"503","when":"before","method":"PUT","count":9}'
+rec "$s" 2350 '"update":{"status":"FAILED"}' | lb-evalai-post >lost.out 2>err
+r=$?
+is "a PUT refused five times is a temporary failure, nothing written" \
+    "$r $(wc -c <lost.out | tr -d ' ') $(status "$s")" "75 0 submitted"
+expect_grep "... saying what EvalAI shows and why" \
+    'EvalAI shows submitted after 5 tries: PUT .*503' err
 curl -s -X DELETE "$EMU/_emu/faults" >/dev/null
 
 # partial updates
