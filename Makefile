@@ -67,7 +67,7 @@ check: all $(UNIT)
 	@LB_TOP=$(CURDIR) tests/run $(UNIT) $(sort $(wildcard tests/*.t))
 
 check-faults: all
-	@LB_TOP=$(CURDIR) tests/run $(sort $(wildcard tests/faults/*.t))
+	@LB_TOP=$(CURDIR) VERBOSE=1 tests/run $(sort $(wildcard tests/faults/*.t))
 
 bench: all
 	@LB_TOP=$(CURDIR) tests/bench/run

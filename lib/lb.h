@@ -154,7 +154,7 @@ struct lb_http_req {
 	long long	 uploadlen;	/* ... of this many bytes */
 	long long	 uploadoff;	/* ... starting here */
 	FILE		*download;	/* write the body here, not to resp */
-	int		 noretry;	/* one attempt only */
+	int		 noretry;	/* one attempt, fresh connection */
 	long		 timeout_ms;	/* 0: the handle's default */
 	lb_http_prep_fn	 prep;		/* may add headers per attempt */
 	void		*prep_arg;
