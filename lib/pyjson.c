@@ -87,6 +87,40 @@ static const unsigned char plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2 /* DEL */
 };
 
+/*
+ * The end of the run of bytes from p that are plain[] == 1 (no quote,
+ * backslash, control, DEL or non-ASCII byte), eight bytes at a time
+ * while none of them is special: the usual string is one such run.
+ */
+static inline const unsigned char *
+plainspan(const unsigned char *p, const unsigned char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	uint64_t x, q, bs, hit;
+
+	while (end - p >= 8) {
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		/* a byte below 0x20, a zero byte in q or bs, >= 0x7f */
+		hit = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+		    ((bs - ones) & ~bs) | x | (x + ones)) & highs;
+		if (hit != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* borrows and carries only spoil the bytes above */
+			return p + (__builtin_ctzll(hit) >> 3);
+#else
+			break;
+#endif
+		}
+		p += 8;
+	}
+	while (p < end && plain[*p] == 1)
+		p++;
+	return p;
+}
+
 /* Append code point c in the internal UTF-8 form. */
 static void
 put_cp(struct lb_buf *b, uint32_t c)
@@ -199,8 +233,7 @@ parse_string(struct parser *ps)
 	int n;
 
 	/* the common case: printable ASCII up to the quote, one copy */
-	while (q < ps->end && plain[*q])
-		q++;
+	q = plainspan(q, ps->end);
 	if (q < ps->end && *q == '"') {
 		len = (size_t)(q - ps->p);
 		s = lb_xmalloc(len + 1);
@@ -415,8 +448,7 @@ parse_key(struct parser *ps, int *shared)
 	const char *k;
 	char *s;
 
-	while (q < ps->end && plain[*q])
-		q++;
+	q = plainspan(q, ps->end);
 	if (q < ps->end && *q == '"' &&
 	    (k = knownkey(ps->p, (size_t)(q - ps->p))) != NULL) {
 		ps->p = q + 1;
@@ -999,11 +1031,20 @@ dump_string(struct lb_buf *b, const char *s)
 	uint32_t c;
 	int len;
 
+	/* the common case: nothing to escape, one copy */
+	q = plainspan(p, p + n);
+	if (q == p + n) {
+		room(b, n + 2);
+		b->p[b->len] = '"';
+		memcpy(b->p + b->len + 1, s, n);
+		b->p[b->len + n + 1] = '"';
+		b->len += n + 2;
+		return;
+	}
 	putc1(b, '"');
 	while (n > 0) {
 		/* a run that goes out as it is */
-		for (q = p; q < p + n && plain[*q] == 1; q++)
-			;
+		q = plainspan(p, p + n);
 		if (q > p) {
 			put(b, p, (size_t)(q - p));
 			n -= (size_t)(q - p);
@@ -1062,7 +1103,7 @@ scalar(struct lb_buf *b, const cJSON *it)
 {
 	char buf[32];
 
-	if (cJSON_IsNumber(it)) {
+	if ((it->type & 0xff) == cJSON_Number) {
 		if (it->valuestring != NULL)
 			put(b, it->valuestring, strlen(it->valuestring));
 		else {
@@ -1090,13 +1131,14 @@ static void
 dump(struct lb_buf *b, const cJSON *it, int sort, int level)
 {
 	const cJSON *c, **kids = NULL;
-	int obj, n, i;
+	int type = it->type & 0xff, obj, n = 0, i;
+	size_t ind;
 
-	if (!cJSON_IsArray(it) && !cJSON_IsObject(it)) {
+	if (type != cJSON_Array && type != cJSON_Object) {
 		scalar(b, it);
 		return;
 	}
-	obj = cJSON_IsObject(it);
+	obj = type == cJSON_Object;
 	if (it->child == NULL) {
 		put(b, obj ? "{}" : "[]", 2);
 		return;
@@ -1110,22 +1152,28 @@ dump(struct lb_buf *b, const cJSON *it, int sort, int level)
 		qsort(kids, (size_t)n, sizeof(*kids), keycmp);
 		c = kids[0];
 	}
-	put(b, obj ? "{\n" : "[\n", 2);
+	putc1(b, obj ? '{' : '[');
+	ind = (size_t)(level + 1) * 4;
 	for (i = 1; c != NULL; i++) {
-		indent(b, level + 1);
+		/* the separator and the indentation in one go */
+		room(b, ind + 2);
+		if (i > 1)
+			b->p[b->len++] = ',';
+		b->p[b->len++] = '\n';
+		memset(b->p + b->len, ' ', ind);
+		b->len += ind;
 		if (obj) {
 			dump_string(b, c->string);
 			put(b, ": ", 2);
 		}
 		dump(b, c, sort, level + 1);
 		c = kids != NULL ? (i < n ? kids[i] : NULL) : c->next;
-		if (c != NULL)
-			put(b, ",\n", 2);
 	}
 	putc1(b, '\n');
 	indent(b, level);
 	putc1(b, obj ? '}' : ']');
-	free(kids);
+	if (kids != NULL)
+		free(kids);
 }
 
 void
