@@ -22,6 +22,7 @@
  * must stay), it is still reachable at exit.
  */
 static struct lb_results *volatile merged;
+static void *volatile heaphead;		/* see bigpages() */
 
 /*
  * A 1600-route merge touches some 6 MiB of heap, and a page fault costs
@@ -41,14 +42,24 @@ bigpages(void)
 	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	mallopt(M_MMAP_THRESHOLD, 16 << 20);	/* the output buffers too */
 	lo = (uintptr_t)sbrk(0);
-	free(p = malloc(1));
+	p = malloc(1);
 	hi = (uintptr_t)sbrk(0);
-	if (p == NULL || lo == (uintptr_t)-1 || hi == (uintptr_t)-1)
+	if (p == NULL || lo == (uintptr_t)-1 || hi == (uintptr_t)-1) {
+		free(p);
 		return;
+	}
 	lo = (lo + huge - 1) & ~(huge - 1);
 	hi &= ~(huge - 1);
-	if (hi > lo)
+	if (hi > lo + huge)
 		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	/*
+	 * The heap's start up to the first 2 MiB boundary cannot have
+	 * large pages: one allocation, never touched, never freed, holds
+	 * it, and the merge starts past it.
+	 */
+	if (hi > lo + huge && lo - (uintptr_t)p > 4096)
+		heaphead = malloc(lo - (uintptr_t)p - 4096);
+	free(p);
 #endif
 }
 

@@ -1721,12 +1721,14 @@ struct out {
 	char		*path, *tmp;
 };
 
+#define CHUNK	65536
+
 /* Does path hold exactly these bytes?  Compared a piece at a time. */
 static int
 same(const char *path, const char *data, size_t len)
 {
 	struct stat st;
-	char chunk[65536];
+	char *chunk;		/* on the heap: no new stack pages to fault */
 	size_t off = 0;
 	ssize_t n;
 	int fd, rc = 0;
@@ -1734,10 +1736,13 @@ same(const char *path, const char *data, size_t len)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (off_t)len != st.st_size)
-		goto out;
+	    (off_t)len != st.st_size) {
+		close(fd);
+		return 0;
+	}
+	chunk = lb_xmalloc(CHUNK);
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
+		n = read(fd, chunk, CHUNK);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
@@ -1751,6 +1756,7 @@ same(const char *path, const char *data, size_t len)
 	}
 	rc = off == len;
 out:
+	free(chunk);
 	close(fd);
 	return rc;
 }
