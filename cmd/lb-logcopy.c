@@ -191,9 +191,17 @@ sync_ev(void *arg, const struct lb_s3_event *ev_)
 		ss->others++;
 }
 
+/*
+ * Between listings of the whole prefix (every TRUST_S seconds, and for
+ * every last push), a push trusts its state file: files not changed
+ * since they were last known in S3 cost a stat, no request.  This loop
+ * is the only writer of the keys it pushes.
+ */
+#define TRUST_S		600
+
 /* Mirror dir to s3://bucket/sub/ (new and changed files only). */
 static int
-push(void)
+push_sync(int trust)
 {
 	static const struct lb_s3_filter flt[] = {
 		{ 0, "*.tmp" },		/* files others are writing */
@@ -213,6 +221,9 @@ push(void)
 	so.nfilters = cf.role == MONITOR ? 3 : 2;
 	so.fn = sync_ev;
 	so.arg = &ss;
+	so.state = cf.role == MONITOR ? ".lb-s3-state.monitor" :
+	    ".lb-s3-state.uploader";
+	so.trust_s = trust ? TRUST_S : 0;
 	rc = lb_s3_sync(s3, &so, cf.dir, cf.bucket, cf.sub, &n, &e);
 	if (rc == -1 && n.failed == 0) {
 		logmsg("push to s3://%s/%s/: %s", cf.bucket, cf.sub, e.msg);
@@ -227,6 +238,12 @@ push(void)
 		logmsg("pushed %ld files (%ld unchanged)", n.uploaded,
 		    n.unchanged);
 	return 0;
+}
+
+static int
+push(void)
+{
+	return push_sync(1);
 }
 
 /* Mirror s3://bucket/sub/rel/ to dir/partial/rel (monitor). */
@@ -267,7 +284,8 @@ push_hard(void)
 	int i;
 
 	for (i = 1;; i++) {
-		if (push() == 0)
+		/* the last push: against a listing, whatever the state says */
+		if (push_sync(0) == 0)
 			return 0;
 		if (term && i >= 3)
 			return -1;

@@ -54,16 +54,21 @@ static inline void
 skipws(struct parser *ps)
 {
 	const unsigned char *p = ps->p, *end = ps->end;
-	uint64_t w;
+	uint64_t w, x;
 
 	while (p < end) {
 		/* indented input: eight spaces at a time */
 		if (end - p >= 8) {
 			memcpy(&w, p, 8);
-			if (w == 0x2020202020202020ULL) {
+			if ((x = w ^ 0x2020202020202020ULL) == 0) {
 				p += 8;
 				continue;
 			}
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* the spaces before the first other byte */
+			p += __builtin_ctzll(x) >> 3;
+#endif
 		}
 		if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
 			break;
@@ -81,6 +86,40 @@ static const unsigned char plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2 /* DEL */
 };
+
+/*
+ * The end of the run of bytes from p that are plain[] == 1 (no quote,
+ * backslash, control, DEL or non-ASCII byte), eight bytes at a time
+ * while none of them is special: the usual string is one such run.
+ */
+static inline const unsigned char *
+plainspan(const unsigned char *p, const unsigned char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	uint64_t x, q, bs, hit;
+
+	while (end - p >= 8) {
+		memcpy(&x, p, 8);
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		/* a byte below 0x20, a zero byte in q or bs, >= 0x7f */
+		hit = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+		    ((bs - ones) & ~bs) | x | (x + ones)) & highs;
+		if (hit != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* borrows and carries only spoil the bytes above */
+			return p + (__builtin_ctzll(hit) >> 3);
+#else
+			break;
+#endif
+		}
+		p += 8;
+	}
+	while (p < end && plain[*p] == 1)
+		p++;
+	return p;
+}
 
 /* Append code point c in the internal UTF-8 form. */
 static void
@@ -194,8 +233,7 @@ parse_string(struct parser *ps)
 	int n;
 
 	/* the common case: printable ASCII up to the quote, one copy */
-	while (q < ps->end && plain[*q])
-		q++;
+	q = plainspan(q, ps->end);
 	if (q < ps->end && *q == '"') {
 		len = (size_t)(q - ps->p);
 		s = lb_xmalloc(len + 1);
@@ -277,6 +315,154 @@ parse_string(struct parser *ps)
 fail:
 	lb_buf_free(&b);
 	return NULL;
+}
+
+/*
+ * The member names of results files, shared by every parsed tree instead
+ * of a copy per member (cJSON_StringIsConst: never freed).  In one
+ * parse a name is either always shared or never, so two shared names
+ * are equal only when they are the same pointer.
+ */
+static const char *
+knownkey(const unsigned char *s, size_t n)
+{
+	const char *k;
+
+	switch (n) {
+	case 4:
+		k = "meta";
+		break;
+	case 5:
+		k = "index";
+		break;
+	case 6:
+		switch (s[2]) {
+		case 'l': k = "values"; break;
+		case 'b': k = "labels"; break;
+		case 'a': k = "status"; break;
+		case 'o': k = "scores"; break;
+		default: return NULL;
+		}
+		break;
+	case 7:
+		switch (s[0]) {
+		case 'r': k = "records"; break;
+		case 's': k = "sensors"; break;
+		default: return NULL;
+		}
+		break;
+	case 8:
+		switch (s[0]) {
+		case 'p': k = "progress"; break;
+		case 'e': k = "eligible"; break;
+		case 'r': k = "route_id"; break;
+		default: return NULL;
+		}
+		break;
+	case 9:
+		switch (s[1]) {
+		case 'e': k = "red_light"; break;
+		case 'o': k = "route_dev"; break;
+		default: return NULL;
+		}
+		break;
+	case 10:
+		k = "exceptions";
+		break;
+	case 11:
+		switch (s[5]) {
+		case 'k': k = "_checkpoint"; break;
+		case 'c': k = "infractions"; break;
+		case '_': k = "score_route"; break;
+		case 's': k = "scores_mean"; break;
+		default: return NULL;
+		}
+		break;
+	case 12:
+		switch (s[0]) {
+		case 'e': k = "entry_status"; break;
+		case 'r': k = "route_length"; break;
+		case 't': k = "total_length"; break;
+		default: return NULL;
+		}
+		break;
+	case 13:
+		switch (s[0]) {
+		case 'g': k = "global_record"; break;
+		case 's': k = "score_penalty"; break;
+		case 'd': k = "duration_game"; break;
+		case 'r': k = "route_timeout"; break;
+		default: return NULL;
+		}
+		break;
+	case 14:
+		switch (s[5]) {
+		case '_': k = "score_composed"; break;
+		case 's': k = "scores_std_dev"; break;
+		default: return NULL;
+		}
+		break;
+	case 15:
+		switch (s[0]) {
+		case 'n': k = "num_infractions"; break;
+		case 'd': k = "duration_system"; break;
+		case 's': k = "stop_infraction"; break;
+		case 'v': k = "vehicle_blocked"; break;
+		default: return NULL;
+		}
+		break;
+	case 17:
+		switch (s[0]) {
+		case 'c': k = "collisions_layout"; break;
+		case 's': k = "scenario_timeouts"; break;
+		default: return NULL;
+		}
+		break;
+	case 18:
+		k = "collisions_vehicle";
+		break;
+	case 19:
+		k = "outside_route_lanes";
+		break;
+	case 21:
+		switch (s[0]) {
+		case 'c': k = "collisions_pedestrian"; break;
+		case 'm': k = "min_speed_infractions"; break;
+		default: return NULL;
+		}
+		break;
+	case 35:
+		k = "yield_emergency_vehicle_infractions";
+		break;
+	default:
+		return NULL;
+	}
+	return memcmp(s, k, n) == 0 ? k : NULL;
+}
+
+/* A member name after its opening quote; *shared when from knownkey. */
+static char *
+parse_key(struct parser *ps, int *shared)
+{
+	const unsigned char *q = ps->p;
+	const char *k;
+	char *s;
+
+	q = plainspan(q, ps->end);
+	if (q < ps->end && *q == '"' &&
+	    (k = knownkey(ps->p, (size_t)(q - ps->p))) != NULL) {
+		ps->p = q + 1;
+		*shared = 1;
+		return (char *)k;
+	}
+	*shared = 0;
+	if ((s = parse_string(ps)) != NULL &&
+	    (k = knownkey((unsigned char *)s, strlen(s))) != NULL) {
+		free(s);
+		*shared = 1;
+		return (char *)k;
+	}
+	return s;
 }
 
 static int
@@ -430,6 +616,7 @@ parse_container(struct parser *ps, int obj)
 {
 	cJSON *c, *v, *old;
 	char *key;
+	int shared = 0;
 
 	if (++ps->depth > MAXDEPTH) {
 		perr(ps, "nested too deeply");
@@ -454,28 +641,33 @@ parse_container(struct parser *ps, int obj)
 				goto fail;
 			}
 			ps->p++;
-			if ((key = parse_string(ps)) == NULL)
+			if ((key = parse_key(ps, &shared)) == NULL)
 				goto fail;
 			skipws(ps);
 			if (ps->p >= ps->end || *ps->p != ':') {
 				perr(ps, "expecting ':'");
-				free(key);
+				if (!shared)
+					free(key);
 				goto fail;
 			}
 			ps->p++;
 			skipws(ps);
 		}
 		if ((v = parse_value(ps)) == NULL) {
-			free(key);
+			if (!shared)
+				free(key);
 			goto fail;
 		}
 		if (obj) {
 			/* the key is handed over, not copied */
 			for (old = c->child; old != NULL; old = old->next)
-				if (old->string[0] == key[0] &&
-				    strcmp(old->string, key) == 0)
+				if (old->string == key || (!shared &&
+				    old->string[0] == key[0] &&
+				    strcmp(old->string, key) == 0))
 					break;
 			v->string = key;
+			if (shared)
+				v->type |= cJSON_StringIsConst;
 			if (old != NULL)
 				cJSON_ReplaceItemViaPointer(c, old, v);
 			else
@@ -839,11 +1031,20 @@ dump_string(struct lb_buf *b, const char *s)
 	uint32_t c;
 	int len;
 
+	/* the common case: nothing to escape, one copy */
+	q = plainspan(p, p + n);
+	if (q == p + n) {
+		room(b, n + 2);
+		b->p[b->len] = '"';
+		memcpy(b->p + b->len + 1, s, n);
+		b->p[b->len + n + 1] = '"';
+		b->len += n + 2;
+		return;
+	}
 	putc1(b, '"');
 	while (n > 0) {
 		/* a run that goes out as it is */
-		for (q = p; q < p + n && plain[*q] == 1; q++)
-			;
+		q = plainspan(p, p + n);
 		if (q > p) {
 			put(b, p, (size_t)(q - p));
 			n -= (size_t)(q - p);
@@ -902,7 +1103,7 @@ scalar(struct lb_buf *b, const cJSON *it)
 {
 	char buf[32];
 
-	if (cJSON_IsNumber(it)) {
+	if ((it->type & 0xff) == cJSON_Number) {
 		if (it->valuestring != NULL)
 			put(b, it->valuestring, strlen(it->valuestring));
 		else {
@@ -930,13 +1131,14 @@ static void
 dump(struct lb_buf *b, const cJSON *it, int sort, int level)
 {
 	const cJSON *c, **kids = NULL;
-	int obj, n, i;
+	int type = it->type & 0xff, obj, n = 0, i;
+	size_t ind;
 
-	if (!cJSON_IsArray(it) && !cJSON_IsObject(it)) {
+	if (type != cJSON_Array && type != cJSON_Object) {
 		scalar(b, it);
 		return;
 	}
-	obj = cJSON_IsObject(it);
+	obj = type == cJSON_Object;
 	if (it->child == NULL) {
 		put(b, obj ? "{}" : "[]", 2);
 		return;
@@ -950,22 +1152,28 @@ dump(struct lb_buf *b, const cJSON *it, int sort, int level)
 		qsort(kids, (size_t)n, sizeof(*kids), keycmp);
 		c = kids[0];
 	}
-	put(b, obj ? "{\n" : "[\n", 2);
+	putc1(b, obj ? '{' : '[');
+	ind = (size_t)(level + 1) * 4;
 	for (i = 1; c != NULL; i++) {
-		indent(b, level + 1);
+		/* the separator and the indentation in one go */
+		room(b, ind + 2);
+		if (i > 1)
+			b->p[b->len++] = ',';
+		b->p[b->len++] = '\n';
+		memset(b->p + b->len, ' ', ind);
+		b->len += ind;
 		if (obj) {
 			dump_string(b, c->string);
 			put(b, ": ", 2);
 		}
 		dump(b, c, sort, level + 1);
 		c = kids != NULL ? (i < n ? kids[i] : NULL) : c->next;
-		if (c != NULL)
-			put(b, ",\n", 2);
 	}
 	putc1(b, '\n');
 	indent(b, level);
 	putc1(b, obj ? '}' : ']');
-	free(kids);
+	if (kids != NULL)
+		free(kids);
 }
 
 void

@@ -121,6 +121,17 @@ pynum_of(const cJSON *it, struct pynum *out)
 	if (!cJSON_IsNumber(it))
 		return -1;
 	if (it->valuestring != NULL) {
+		/* up to 18 digits cannot overflow: no strtoll needed */
+		const char *s = it->valuestring + (it->valuestring[0] == '-');
+		long long v = 0;
+		int nd;
+
+		for (nd = 0; nd < 19 && s[nd] >= '0' && s[nd] <= '9'; nd++)
+			v = v * 10 + (s[nd] - '0');
+		if (nd > 0 && nd < 19 && s[nd] == '\0') {
+			*out = pint(it->valuestring[0] == '-' ? -v : v);
+			return 0;
+		}
 		errno = 0;
 		out->i = strtoll(it->valuestring, &end, 10);
 		if (errno == 0 && *end == '\0') {
@@ -249,7 +260,7 @@ get(const cJSON *obj, const char *key)
 {
 	cJSON *c;
 
-	if (!cJSON_IsObject(obj))
+	if (obj == NULL || (obj->type & 0xff) != cJSON_Object)
 		return NULL;
 	for (c = obj->child; c != NULL; c = c->next)
 		if (c->string != NULL && c->string[0] == key[0] &&
@@ -906,6 +917,54 @@ reclist(struct merge *m, const cJSON *rec, const char *key)
 	return l;
 }
 
+/*
+ * A record's scores, meta and infractions objects, looked up once for
+ * the passes of global2 (NULL where not an object).
+ */
+struct parts {
+	const cJSON	*rec, *scores, *meta, *inf;
+};
+
+static struct parts *
+getparts(const cJSON *records)
+{
+	struct parts *p;
+	const cJSON *rec;
+	int n = cJSON_GetArraySize(records), i = 0;
+
+	p = lb_xmalloc(sizeof(*p) * (size_t)(n > 0 ? n : 1));
+	cJSON_ArrayForEach(rec, records) {
+		p[i].rec = rec;
+		p[i].scores = get(rec, "scores");
+		p[i].meta = get(rec, "meta");
+		p[i].inf = get(rec, "infractions");
+		i++;
+	}
+	return p;
+}
+
+/* recnum with the object at hand; recnum itself says what is wrong */
+static int
+partnum(struct merge *m, const struct parts *p, const cJSON *o,
+    const char *obj, const char *key, struct pynum *out)
+{
+	const cJSON *v;
+
+	if ((v = get(o, key)) != NULL && pynum_of(v, out) == 0)
+		return 0;
+	return recnum(m, p->rec, obj, key, out);
+}
+
+static const cJSON *
+partlist(struct merge *m, const struct parts *p, const char *key)
+{
+	const cJSON *l = get(p->inf, key);
+
+	if (l != NULL && (l->type & 0xff) == cJSON_Array)
+		return l;
+	return reclist(m, p->rec, key);
+}
+
 static const char *
 recstatus(struct merge *m, const cJSON *rec)
 {
@@ -936,16 +995,19 @@ global2(struct merge *m, cJSON *doc, cJSON *records)
 	const cJSON *l, *msg;
 	const char *st, *gstatus = "Perfect", *entry = "Finished", *w;
 	double word;
-	int k, i;
+	int k, i, j, n = cJSON_GetArraySize(records);
 	size_t wl;
+	struct parts *pt = getparts(records), *p;
 
 	for (k = 0; k < 3; k++)
 		mean[k] = sd[k] = pint(0);
 	len = game = sys = km = off = pint(0);
 	exc = newarr();
-	cJSON_ArrayForEach(rec, records) {
+	for (p = pt; p < pt + n; p++) {
+		rec = (cJSON *)p->rec;
 		for (k = 0; k < 3; k++) {
-			if (recnum(m, rec, "scores", sk[k], &v) == -1)
+			if (partnum(m, p, p->scores, "scores", sk[k], &v) ==
+			    -1)
 				goto fail;
 			if (pdiv(v, N, &d) == -1) {
 				merr(m, "division by zero");
@@ -953,13 +1015,14 @@ global2(struct merge *m, cJSON *doc, cJSON *records)
 			}
 			mean[k] = padd(mean[k], d);
 		}
-		if (recnum(m, rec, "meta", "route_length", &v) == -1)
+		if (partnum(m, p, p->meta, "meta", "route_length", &v) == -1)
 			goto fail;
 		len = padd(len, v);
-		if (recnum(m, rec, "meta", "duration_game", &v) == -1)
+		if (partnum(m, p, p->meta, "meta", "duration_game", &v) == -1)
 			goto fail;
 		game = padd(game, v);
-		if (recnum(m, rec, "meta", "duration_system", &v) == -1)
+		if (partnum(m, p, p->meta, "meta", "duration_system", &v) ==
+		    -1)
 			goto fail;
 		sys = padd(sys, v);
 		if ((st = recstatus(m, rec)) == NULL)
@@ -981,9 +1044,10 @@ global2(struct merge *m, cJSON *doc, cJSON *records)
 		for (k = 0; k < 3; k++)
 			sd[k] = pint(0);
 	} else {
-		cJSON_ArrayForEach(rec, records)
+		for (p = pt; p < pt + n; p++)
 			for (k = 0; k < 3; k++) {
-				if (recnum(m, rec, "scores", sk[k], &v) == -1)
+				if (partnum(m, p, p->scores, "scores", sk[k],
+				    &v) == -1)
 					goto fail;
 				d = psub(v, mean[k]);
 				sd[k] = padd(sd[k], pflt(pow(d.d, two)));
@@ -998,11 +1062,12 @@ global2(struct merge *m, cJSON *doc, cJSON *records)
 	}
 
 	/* kilometres driven, and outside-lanes kilometres */
-	cJSON_ArrayForEach(rec, records) {
+	for (p = pt; p < pt + n; p++) {
 		struct pynum rl, sr;
 
-		if (recnum(m, rec, "meta", "route_length", &rl) == -1 ||
-		    recnum(m, rec, "scores", "score_route", &sr) == -1)
+		if (partnum(m, p, p->meta, "meta", "route_length", &rl) ==
+		    -1 || partnum(m, p, p->scores, "scores", "score_route",
+		    &sr) == -1)
 			goto fail;
 		pdiv(rl, pint(1000), &d);
 		d = pmul(d, sr);
@@ -1020,8 +1085,9 @@ global2(struct merge *m, cJSON *doc, cJSON *records)
 	for (i = 0; infr2[i] != NULL; i++) {
 		if (strcmp(infr2[i], "outside_route_lanes") == 0) {
 			off = pint(0);
-			cJSON_ArrayForEach(rec, records) {
-				if ((l = reclist(m, rec, infr2[i])) == NULL)
+			for (j = 0; j < n; j++) {
+				if ((l = partlist(m, &pt[j], infr2[i])) ==
+				    NULL)
 					goto failg;
 				if ((msg = l->child) == NULL) {
 					off = padd(off, pflt(0.0));
@@ -1056,8 +1122,8 @@ global2(struct merge *m, cJSON *doc, cJSON *records)
 			continue;
 		}
 		cnt = pint(0);
-		cJSON_ArrayForEach(rec, records) {
-			if ((l = reclist(m, rec, infr2[i])) == NULL)
+		for (j = 0; j < n; j++) {
+			if ((l = partlist(m, &pt[j], infr2[i])) == NULL)
 				goto failg;
 			cnt = padd(cnt, pint(cJSON_GetArraySize(l)));
 		}
@@ -1119,12 +1185,14 @@ global2(struct merge *m, cJSON *doc, cJSON *records)
 		entry = "Invalid";
 	put(doc, "entry_status", newstr(entry));
 	put(doc, "eligible", cJSON_CreateBool(strcmp(entry, "Finished") == 0));
+	free(pt);
 	return 0;
 failg:
 	cJSON_Delete(g);
 	cJSON_Delete(inf);
 fail:
 	cJSON_Delete(exc);
+	free(pt);
 	return -1;
 }
 
@@ -1653,12 +1721,14 @@ struct out {
 	char		*path, *tmp;
 };
 
+#define CHUNK	65536
+
 /* Does path hold exactly these bytes?  Compared a piece at a time. */
 static int
 same(const char *path, const char *data, size_t len)
 {
 	struct stat st;
-	char chunk[65536];
+	char *chunk;		/* on the heap: no new stack pages to fault */
 	size_t off = 0;
 	ssize_t n;
 	int fd, rc = 0;
@@ -1666,10 +1736,13 @@ same(const char *path, const char *data, size_t len)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (off_t)len != st.st_size)
-		goto out;
+	    (off_t)len != st.st_size) {
+		close(fd);
+		return 0;
+	}
+	chunk = lb_xmalloc(CHUNK);
 	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
+		n = read(fd, chunk, CHUNK);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
@@ -1683,6 +1756,7 @@ same(const char *path, const char *data, size_t len)
 	}
 	rc = off == len;
 out:
+	free(chunk);
 	close(fd);
 	return rc;
 }

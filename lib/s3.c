@@ -1888,6 +1888,207 @@ lb_s3_file_etag(const char *path, long long part_size, char out[72],
 	return rc;
 }
 
+/*
+ * Sync state: a text file, "lb-s3-state 1 LISTED" then one line per
+ * file, "MD5|- SIZE MTIME.NS CTIME.NS INODE REL", sorted by REL.
+ */
+#define STATE_MAGIC	"lb-s3-state 1"
+#define STATE_RACY	2		/* seconds a stat must be old */
+
+struct stent {
+	char		*rel;
+	long long	 size, mtime, mtime_ns, ctime, ctime_ns;
+	unsigned long long ino;
+	char		 etag[33];
+};
+
+struct lb_s3_state {
+	struct stent	*v;
+	size_t		 n, cap;
+	time_t		 listed;
+};
+
+static int
+stent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct stent *)a)->rel,
+	    ((const struct stent *)b)->rel);
+}
+
+static int
+stent_same(const struct stent *e, const struct stat *st)
+{
+	return e->size == (long long)st->st_size &&
+	    e->mtime == (long long)st->st_mtim.tv_sec &&
+	    e->mtime_ns == (long long)st->st_mtim.tv_nsec &&
+	    e->ctime == (long long)st->st_ctim.tv_sec &&
+	    e->ctime_ns == (long long)st->st_ctim.tv_nsec &&
+	    e->ino == (unsigned long long)st->st_ino;
+}
+
+static struct stent *
+state_add(struct lb_s3_state *s, const char *rel)
+{
+	struct stent *e;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 64;
+		s->v = lb_xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	e = &s->v[s->n++];
+	memset(e, 0, sizeof(*e));
+	e->rel = lb_xstrdup(rel);
+	return e;
+}
+
+static int
+md5_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return s[32] == '\0';
+}
+
+struct lb_s3_state *
+lb_s3_state_load(const char *path)
+{
+	struct lb_s3_state *s;
+	struct stent *e;
+	struct lb_err err = { 0 };
+	char *text, *line, *nl, etag[40];
+	long long listed;
+	int n, sorted = 1;
+
+	s = lb_xmalloc(sizeof(*s));
+	memset(s, 0, sizeof(*s));
+	if ((text = lb_util_readfile(path, NULL, &err)) == NULL)
+		return s;
+	if (strncmp(text, STATE_MAGIC " ", sizeof(STATE_MAGIC)) != 0 ||
+	    sscanf(text + sizeof(STATE_MAGIC), "%lld", &listed) != 1 ||
+	    (nl = strchr(text, '\n')) == NULL)
+		goto bad;
+	s->listed = (time_t)listed;
+	for (line = nl + 1; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			goto bad;	/* cut short */
+		*nl = '\0';
+		e = state_add(s, "");
+		n = 0;
+		if (sscanf(line, "%39s %lld %lld.%lld %lld.%lld %llu%n", etag,
+		    &e->size, &e->mtime, &e->mtime_ns, &e->ctime, &e->ctime_ns,
+		    &e->ino, &n) != 7 || n == 0 || line[n] != ' ' ||
+		    line[n + 1] == '\0')
+			goto bad;
+		free(e->rel);
+		e->rel = lb_xstrdup(line + n + 1);
+		if (md5_hex(etag))
+			memcpy(e->etag, etag, 33);
+		else if (strcmp(etag, "-") != 0)
+			goto bad;
+		if (s->n > 1 && strcmp(s->v[s->n - 2].rel, e->rel) >= 0)
+			sorted = 0;
+	}
+	if (!sorted)
+		goto bad;
+	free(text);
+	return s;
+bad:
+	/* only a cache: start again from nothing */
+	free(text);
+	while (s->n > 0)
+		free(s->v[--s->n].rel);
+	s->listed = 0;
+	return s;
+}
+
+int
+lb_s3_state_get(const struct lb_s3_state *s, const char *rel,
+    const struct stat *st, char etag[72])
+{
+	struct stent key, *e;
+
+	if (s == NULL || s->n == 0)
+		return 0;
+	key.rel = (char *)rel;
+	if ((e = bsearch(&key, s->v, s->n, sizeof(*s->v), stent_cmp)) ==
+	    NULL || !stent_same(e, st))
+		return 0;
+	snprintf(etag, 72, "%s", e->etag);
+	return 1;
+}
+
+void
+lb_s3_state_put(struct lb_s3_state *s, const char *rel,
+    const struct stat *st, const char *etag, time_t now)
+{
+	struct stent *e;
+
+	/* a newline would break the file; a racy stat could lie */
+	if (strchr(rel, '\n') != NULL || *rel == '\0' ||
+	    st->st_mtim.tv_sec > now - STATE_RACY ||
+	    st->st_ctim.tv_sec > now - STATE_RACY)
+		return;
+	if (s->n > 0 && strcmp(s->v[s->n - 1].rel, rel) >= 0)
+		return;		/* out of order: not recorded */
+	e = state_add(s, rel);
+	e->size = (long long)st->st_size;
+	e->mtime = (long long)st->st_mtim.tv_sec;
+	e->mtime_ns = (long long)st->st_mtim.tv_nsec;
+	e->ctime = (long long)st->st_ctim.tv_sec;
+	e->ctime_ns = (long long)st->st_ctim.tv_nsec;
+	e->ino = (unsigned long long)st->st_ino;
+	if (etag != NULL && md5_hex(etag))
+		memcpy(e->etag, etag, 33);
+}
+
+time_t
+lb_s3_state_listed(const struct lb_s3_state *s)
+{
+	return s->listed;
+}
+
+void
+lb_s3_state_set_listed(struct lb_s3_state *s, time_t t)
+{
+	s->listed = t;
+}
+
+int
+lb_s3_state_save(const struct lb_s3_state *s, const char *path,
+    struct lb_err *err)
+{
+	struct lb_buf b = { 0 };
+	size_t i;
+	int rc;
+
+	lb_buf_printf(&b, "%s %lld\n", STATE_MAGIC, (long long)s->listed);
+	for (i = 0; i < s->n; i++)
+		lb_buf_printf(&b, "%s %lld %lld.%09lld %lld.%09lld %llu %s\n",
+		    s->v[i].etag[0] != '\0' ? s->v[i].etag : "-",
+		    s->v[i].size, s->v[i].mtime, s->v[i].mtime_ns,
+		    s->v[i].ctime, s->v[i].ctime_ns, s->v[i].ino,
+		    s->v[i].rel);
+	rc = lb_util_writefile(path, b.p, b.len, err);
+	lb_buf_free(&b);
+	return rc;
+}
+
+void
+lb_s3_state_free(struct lb_s3_state *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].rel);
+	free(s->v);
+	free(s);
+}
+
 /* Sync */
 
 int
@@ -1906,7 +2107,9 @@ struct item {
 	char		*rel;
 	long long	 size;
 	time_t		 mtime;
-	char		 etag[72];
+	char		 etag[72];	/* local files: MD5 once known */
+	struct stat	 st;		/* local files: their stat */
+	int		 insync;	/* the state says it is in S3 */
 };
 
 struct items {
@@ -1914,7 +2117,7 @@ struct items {
 	size_t		 n, cap;
 };
 
-static void
+static struct item *
 items_add(struct items *it, const char *rel, long long size, time_t mtime,
     const char *etag)
 {
@@ -1925,10 +2128,12 @@ items_add(struct items *it, const char *rel, long long size, time_t mtime,
 		it->v = lb_xrealloc(it->v, it->cap * sizeof(*it->v));
 	}
 	e = &it->v[it->n++];
+	memset(e, 0, sizeof(*e));
 	e->rel = lb_xstrdup(rel);
 	e->size = size;
 	e->mtime = mtime;
 	snprintf(e->etag, sizeof(e->etag), "%s", etag ? etag : "");
+	return e;
 }
 
 static void
@@ -1984,7 +2189,7 @@ walk(const char *root, const char *rel, struct items *out, int depth,
 				rc = walk(root, r, out, depth + 1, err);
 			else if (S_ISREG(st.st_mode))
 				items_add(out, r, st.st_size, st.st_mtime,
-				    NULL);
+				    NULL)->st = st;
 		}
 		free(path);
 		free(r);
@@ -2037,6 +2242,8 @@ struct job {
 	int		 action;
 	char		*rel, *key, *path;
 	long long	 size;
+	struct item	*local;		/* up: the local file */
+	int		 ok;		/* the transfer went well */
 };
 
 struct syncrun {
@@ -2112,13 +2319,14 @@ sync_task(struct lb_s3 *s3, struct conn *c, void *arg, size_t i,
 			rc = get_file_c(c, s3, sr->bucket, j->key, j->path,
 			    NULL, err);
 	}
+	j->ok = rc == 0;
 	emit(sr, op, j, rc == 0 ? NULL : err);
 	return rc;
 }
 
 /* Does the local file differ from the remote object? */
 static int
-differs(struct lb_s3 *s3, int dir, const char *path, const struct item *l,
+differs(struct lb_s3 *s3, int dir, const char *path, struct item *l,
     const struct item *r)
 {
 	struct lb_err e;
@@ -2137,9 +2345,13 @@ differs(struct lb_s3 *s3, int dir, const char *path, const struct item *l,
 			break;
 	memset(&e, 0, sizeof(e));
 	if (hexlen == 32 && i == 32 && dash == NULL) {
-		if (lb_s3_file_etag(path, 0, etag, &e) == -1)
+		/* the MD5 the state knows for this very stat, else read */
+		if (l->etag[0] == '\0' &&
+		    lb_s3_file_etag(path, 0, l->etag, &e) == -1) {
+			l->etag[0] = '\0';
 			return 1;
-		return strcasecmp(etag, r->etag) != 0;
+		}
+		return strcasecmp(l->etag, r->etag) != 0;
 	}
 	if (hexlen == 32 && i == 32 &&
 	    lb_util_strtol(dash + 1, 1, LB_S3_MAX_PARTS, &nparts) == 0) {
@@ -2205,6 +2417,43 @@ fold_first(struct lb_err *err, int *status, int *have,
 	lb_err_fold(status, e->kind);
 }
 
+/*
+ * The new state: the local files now known to be in S3 (insync 2: the
+ * same as listed, or sent; 1: trusted from the old state).  Written
+ * only when it changed.  A state that cannot be written is only a
+ * cache lost: the next sync lists and reads again.
+ */
+static void
+state_update(const struct lb_s3_state *old, const struct items *loc,
+    time_t listed, time_t now, const char *path)
+{
+	struct lb_s3_state *s;
+	struct lb_err e = { 0 };
+	const struct stent *a, *b;
+	size_t i;
+	int same;
+
+	s = lb_xmalloc(sizeof(*s));
+	memset(s, 0, sizeof(*s));
+	s->listed = listed;
+	for (i = 0; i < loc->n; i++)
+		if (loc->v[i].insync)
+			lb_s3_state_put(s, loc->v[i].rel, &loc->v[i].st,
+			    loc->v[i].etag, now);
+	same = s->listed == old->listed && s->n == old->n;
+	for (i = 0; same && i < s->n; i++) {
+		a = &s->v[i];
+		b = &old->v[i];
+		same = strcmp(a->rel, b->rel) == 0 && a->size == b->size &&
+		    a->mtime == b->mtime && a->mtime_ns == b->mtime_ns &&
+		    a->ctime == b->ctime && a->ctime_ns == b->ctime_ns &&
+		    a->ino == b->ino && strcmp(a->etag, b->etag) == 0;
+	}
+	if (!same)
+		(void)lb_s3_state_save(s, path, &e);
+	lb_s3_state_free(s);
+}
+
 int
 lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
     const char *dir, const char *bucket, const char *prefix,
@@ -2217,11 +2466,13 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 	struct job *xfer = NULL, *dels = NULL, *j;
 	struct lb_err e;
 	struct stat st;
+	struct lb_s3_state *old = NULL;
 	const char **keys;
-	char *pfx;
+	char *pfx, *spath = NULL;
 	size_t li = 0, ri = 0, nx = 0, nd = 0, i;
 	int cmp, status = 0, have = 0, up = o->direction == LB_S3_UP;
-	int jobs = o->jobs > 0 ? o->jobs : s3->o.jobs;
+	int jobs = o->jobs > 0 ? o->jobs : s3->o.jobs, trusted = 0;
+	time_t now = time(NULL);	/* before the walk: see state_put */
 
 	memset(counts, 0, sizeof(*counts));
 	if (o->direction != LB_S3_UP && o->direction != LB_S3_DOWN)
@@ -2234,19 +2485,36 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 		if (walk(dir, "", &loc, 0, err) == -1)
 			goto fail;
 	}
-	rc_ctx.out = &rem;
-	rc_ctx.plen = strlen(pfx);
-	if (lb_s3_list(s3, bucket, pfx, NULL, remote_fn, &rc_ctx, err) == -1)
-		goto fail;
 	if (loc.n > 1)
 		qsort(loc.v, loc.n, sizeof(*loc.v), item_cmp);
+	if (up && o->state != NULL && !o->dryrun) {
+		spath = lb_xasprintf("%s/%s", dir, o->state);
+		old = lb_s3_state_load(spath);
+		for (i = 0; i < loc.n; i++)
+			loc.v[i].insync = lb_s3_state_get(old, loc.v[i].rel,
+			    &loc.v[i].st, loc.v[i].etag);
+		/* deleting needs to know what is there */
+		trusted = o->trust_s > 0 && !o->delete &&
+		    lb_s3_state_listed(old) > 0 &&
+		    now >= lb_s3_state_listed(old) &&
+		    now - lb_s3_state_listed(old) < o->trust_s;
+		/* listing: the MD5s are kept, what is in sync is seen anew */
+		for (i = 0; !trusted && i < loc.n; i++)
+			loc.v[i].insync = 0;
+	}
+	rc_ctx.out = &rem;
+	rc_ctx.plen = strlen(pfx);
+	if (!trusted && lb_s3_list(s3, bucket, pfx, NULL, remote_fn, &rc_ctx,
+	    err) == -1)
+		goto fail;
 	if (rem.n > 1)
 		qsort(rem.v, rem.n, sizeof(*rem.v), item_cmp);
 
 	xfer = lb_xmalloc((loc.n + rem.n + 1) * sizeof(*xfer));
 	dels = lb_xmalloc((loc.n + rem.n + 1) * sizeof(*dels));
 	while (li < loc.n || ri < rem.n) {
-		const struct item *l = NULL, *r = NULL, *it;
+		struct item *l = NULL;
+		const struct item *r = NULL, *it;
 		struct job nj;
 
 		if (li >= loc.n)
@@ -2273,7 +2541,11 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 		/* the size of what would travel */
 		nj.size = (up ? l : r) != NULL ? (up ? l : r)->size :
 		    it->size;
-		if (up && l != NULL && (r == NULL ||
+		nj.local = up ? l : NULL;
+		if (trusted && l != NULL && l->insync) {
+			nj.action = A_NONE;
+			counts->unchanged++;
+		} else if (up && l != NULL && (r == NULL ||
 		    differs(s3, o->direction, nj.path, l, r)))
 			nj.action = A_UP;
 		else if (up && l == NULL)
@@ -2294,6 +2566,9 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 		else if (nj.action != A_NONE)
 			dels[nd++] = nj;
 		else {
+			/* the same in S3 as here */
+			if (l != NULL)
+				l->insync = 2;
 			free(nj.key);
 			free(nj.path);
 		}
@@ -2347,6 +2622,13 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 	}
 	free(keys);
 
+	for (i = 0; i < nx; i++)
+		if (xfer[i].local != NULL && xfer[i].ok)
+			xfer[i].local->insync = 2;
+	if (old != NULL)
+		state_update(old, &loc, trusted ? lb_s3_state_listed(old) : now,
+		    now, spath);
+
 	for (i = 0; i < nx; i++) {
 		free(xfer[i].key);
 		free(xfer[i].path);
@@ -2360,6 +2642,8 @@ lb_s3_sync(struct lb_s3 *s3, const struct lb_s3_sync_opts *o,
 	items_free(&loc);
 	items_free(&rem);
 	free(pfx);
+	lb_s3_state_free(old);
+	free(spath);
 	if (have) {
 		err->kind = status;
 		return -1;
@@ -2369,5 +2653,7 @@ fail:
 	items_free(&loc);
 	items_free(&rem);
 	free(pfx);
+	lb_s3_state_free(old);
+	free(spath);
 	return -1;
 }

@@ -129,6 +129,18 @@ struct lb_s3_sync_opts {
 	size_t		 nfilters;
 	lb_s3_sync_fn	 fn;		/* may be NULL */
 	void		*arg;
+	/*
+	 * Up only: the name of a state file in dir (its name begins with
+	 * ".lb-s3-", so it is never synced itself), recording per file
+	 * the stat it had when its content was last known to be in S3,
+	 * and its MD5.  A file whose stat is the recorded one is not read
+	 * again to compare it.  With trust_s > 0 and a listing done less
+	 * than trust_s seconds ago, no listing is made: files whose stat
+	 * is the recorded one count as unchanged, the others are sent.
+	 * Meant for a sync that is the only writer of what it sends.
+	 */
+	const char	*state;
+	long		 trust_s;
 };
 
 struct lb_s3_counts {
@@ -148,6 +160,28 @@ struct lb_s3_counts {
 int	lb_s3_sync(struct lb_s3 *, const struct lb_s3_sync_opts *,
 	    const char *dir, const char *bucket, const char *prefix,
 	    struct lb_s3_counts *, struct lb_err *);
+
+/*
+ * The sync state (above), exposed for tests.  A stat changed less than
+ * two seconds before "now" is not recorded: a write within the
+ * filesystem's timestamp granularity could go unseen.
+ */
+struct stat;
+struct lb_s3_state;
+/* Never NULL: a missing or malformed file gives an empty state. */
+struct lb_s3_state *lb_s3_state_load(const char *path);
+/* 1 with its MD5 in etag ("" when unknown) when st is rel's recorded stat */
+int	lb_s3_state_get(const struct lb_s3_state *, const char *rel,
+	    const struct stat *, char etag[72]);
+/* Record rel as in S3 with this stat (rels in increasing order). */
+void	lb_s3_state_put(struct lb_s3_state *, const char *rel,
+	    const struct stat *, const char *etag, time_t now);
+/* When the last listing was done (0: never), and setting it. */
+time_t	lb_s3_state_listed(const struct lb_s3_state *);
+void	lb_s3_state_set_listed(struct lb_s3_state *, time_t);
+int	lb_s3_state_save(const struct lb_s3_state *, const char *path,
+	    struct lb_err *);
+void	lb_s3_state_free(struct lb_s3_state *);
 
 /* Is rel (a path relative to the sync root) selected by filters? */
 int	lb_s3_selected(const struct lb_s3_filter *, size_t n,

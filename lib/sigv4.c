@@ -8,12 +8,13 @@
  * S3SigV4Auth when s3 is set), which tests/1010-sigv4-botocore.t checks.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "lb.h"
@@ -88,22 +89,70 @@ lb_sigv4_out_free(struct lb_sigv4_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/*
+ * SHA-256 fetched from the provider once: OpenSSL 3's one-shot SHA256()
+ * and HMAC() look the algorithm up on every call, most of the cost of
+ * signing a request.
+ */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static EVP_MD *md_fetched;
+
+static void
+md_fetch(void)
+{
+	md_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static void
+sha256(const void *p, size_t n, unsigned char out[32])
+{
+	EVP_MD_CTX *c;
+	unsigned int len = 32;
+
+	pthread_once(&md_once, md_fetch);
+	if ((c = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(c, md_fetched != NULL ? md_fetched :
+	    EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(c, p, n) != 1 ||
+	    EVP_DigestFinal_ex(c, out, &len) != 1)
+		abort();
+	EVP_MD_CTX_free(c);
+}
+
 void
 lb_sigv4_sha256_hex(const void *p, size_t n, char out[65])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
-	SHA256(p != NULL ? p : (const void *)"", n, md);
+	sha256(p != NULL ? p : (const void *)"", n, md);
 	lb_util_hex(md, sizeof(md), out);
 }
 
+/* HMAC-SHA256 (RFC 2104); out may be key. */
 static void
 hmac(const void *key, size_t keylen, const char *msg, unsigned char out[32])
 {
-	unsigned int len = 32;
+	unsigned char k[64], pad[64 + 32];
+	size_t i, n = strlen(msg);
+	unsigned char *buf;
 
-	HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
-	    strlen(msg), out, &len);
+	memset(k, 0, sizeof(k));
+	if (keylen > sizeof(k))
+		sha256(key, keylen, k);
+	else
+		memcpy(k, key, keylen);
+	buf = lb_xmalloc(64 + n);
+	for (i = 0; i < 64; i++)
+		buf[i] = k[i] ^ 0x36;
+	memcpy(buf + 64, msg, n);
+	sha256(buf, 64 + n, pad + 64);
+	OPENSSL_cleanse(buf, 64 + n);
+	free(buf);
+	for (i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha256(pad, sizeof(pad), out);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
 }
 
 static int
@@ -606,18 +655,54 @@ string_to_sign(const struct ctx *c)
 	    hex);
 }
 
+/*
+ * The last signing key of this thread: it holds for a day, a region,
+ * a service and a secret (known by its hash, not kept).
+ */
+static _Thread_local struct {
+	int		 ok;
+	unsigned char	 who[32];
+	char		 date[9], region[64], service[64];
+	unsigned char	 key[32];
+} kcache;
+
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" secret, date), region), ...)) */
 static void
 signing_key(const struct ctx *c, unsigned char key[32])
 {
-	char *k0 = lb_xasprintf("AWS4%s", c->cfg->creds->secret);
+	const char *secret = c->cfg->creds->secret;
+	char *k0;
+	unsigned char who[32];
+	int fits;
 
+	sha256(secret, strlen(secret), who);
+	fits = strlen(c->cfg->region) < sizeof(kcache.region) &&
+	    strlen(c->cfg->service) < sizeof(kcache.service);
+	if (fits && kcache.ok && memcmp(who, kcache.who, 32) == 0 &&
+	    strcmp(c->date, kcache.date) == 0 &&
+	    strcmp(c->cfg->region, kcache.region) == 0 &&
+	    strcmp(c->cfg->service, kcache.service) == 0) {
+		memcpy(key, kcache.key, 32);
+		return;
+	}
+	k0 = lb_xasprintf("AWS4%s", secret);
 	hmac(k0, strlen(k0), c->date, key);
 	OPENSSL_cleanse(k0, strlen(k0));
 	free(k0);
 	hmac(key, 32, c->cfg->region, key);
 	hmac(key, 32, c->cfg->service, key);
 	hmac(key, 32, "aws4_request", key);
+	if (fits) {
+		memcpy(kcache.who, who, 32);
+		snprintf(kcache.date, sizeof(kcache.date), "%s", c->date);
+		snprintf(kcache.region, sizeof(kcache.region), "%s",
+		    c->cfg->region);
+		snprintf(kcache.service, sizeof(kcache.service), "%s",
+		    c->cfg->service);
+		memcpy(kcache.key, key, 32);
+		kcache.ok = 1;
+	}
+	OPENSSL_cleanse(who, sizeof(who));
 }
 
 static void

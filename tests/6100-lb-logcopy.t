@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 moto_start
 evalai_start --seed "$data/evalai-seed.json" || skip_all "EvalAI emulator"
-plan 104
+plan 113
 
 B=lbtest
 T=subs
@@ -466,6 +466,46 @@ waitpid $sp 30
 ok "SIGTERM: exit 0" $?
 has "$S" logs/last.log
 ok "SIGTERM: last push made" $?
+
+###########################################################################
+# 10a. pushes between listings: a stat per unchanged file, no listing;
+# every last push, and a state that cannot be read, list again
+S=$(new_sub)
+export SUBMISSION_ID=$S
+mkdir -p ps/logs
+printf aaaa >ps/logs/a.log
+printf cccc >ps/logs/c.log
+sleep 3		# older than the two seconds the state does not trust
+lb-logcopy uploader --once -d ps -w 1 2>ps.err
+ok "state: the first push" $?
+[ "$(awsx s3 cp "s3://$B/$S/logs/a.log" -)" = aaaa ]
+ok "... sends the files" $?
+[ -s ps/.lb-s3-state.uploader ] && ! has "$S" .lb-s3-state.uploader
+ok "... keeps its state in the volume, never in S3" $?
+n0=$(wc -l <"$MOTO_LOG")
+lb-logcopy uploader --once -d ps -w 1 2>>ps.err
+ok "state: the next push" $?
+lists=$(sed -n "$((n0 + 1)),\$p" "$MOTO_LOG" | grep -c 'list-type=2')
+[ "$lists" -eq 0 ]
+ok "... lists nothing ($lists listings)" $?
+printf bbbb >ps/logs/a.log
+touch -d '2 hours ago' ps/logs/a.log
+lb-logcopy uploader --once -d ps -w 1 2>>ps.err &&
+    [ "$(awsx s3 cp "s3://$B/$S/logs/a.log" -)" = bbbb ]
+ok "... sends a change of the same size with its mtime set back" $?
+awsx s3 rm "s3://$B/$S/logs/c.log" >/dev/null
+lb-logcopy uploader -p 3600 -d ps -w 1 2>ps2.err &
+pp=$!
+until_true 30 grep -q started ps2.err
+kill -TERM $pp
+waitpid $pp 60
+ok "state: SIGTERM ends the loop with 0" $?
+has "$S" logs/c.log
+ok "... its last push lists, and sends what S3 lost" $?
+awsx s3 rm "s3://$B/$S/logs/c.log" >/dev/null
+printf 'lb-s3-state 1 oops\n- 4 x\n' >ps/.lb-s3-state.uploader
+lb-logcopy uploader --once -d ps -w 1 2>>ps.err && has "$S" logs/c.log
+ok "a state file that cannot be read: the push lists again" $?
 
 ###########################################################################
 # 10. usage and settings

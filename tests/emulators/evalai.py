@@ -405,6 +405,10 @@ def exec_time(sub):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: with Nagle on, the body of
+    # an answer on a kept-alive connection waits for the client's
+    # delayed ACK (40 ms), which no real server makes its clients do
+    disable_nagle_algorithm = True
     server_version = "evalai-emulator"
     sys_version = ""
 

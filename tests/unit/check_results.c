@@ -123,6 +123,77 @@ START_TEST(ensure_ascii)
 }
 END_TEST
 
+/* Strings are scanned eight bytes at a time: a special byte anywhere,
+ * at any alignment, in and out, and a high byte before an ASCII one. */
+START_TEST(escapes_at_every_offset)
+{
+	static const struct {
+		const char	*in, *out;
+	} sp[] = {
+		{ "\\\"", "\\\"" }, { "\\\\", "\\\\" }, { "\\n", "\\n" },
+		{ "\\u0001", "\\u0001" }, { "\x7f", "\\u007f" },
+		{ "\xc3\xa9", "\\u00e9" }, { "\\u0000", "\\u0000" },
+		{ "\xff" "A", NULL },		/* not UTF-8: refused */
+	};
+	char in[128], want[128];
+	size_t k;
+	int len, pos, off;
+	const char *got;
+
+	for (k = 0; k < sizeof(sp) / sizeof(sp[0]); k++)
+		for (len = 1; len <= 19; len++)
+			for (pos = 0; pos < len; pos++)
+				for (off = 0; off < 3; off++) {
+					snprintf(in, sizeof(in), "%*s\"%.*s%s%.*s\"",
+					    off, "", pos, "aaaaaaaaaaaaaaaaaaaa",
+					    sp[k].in, len - pos - 1,
+					    "bbbbbbbbbbbbbbbbbbbb");
+					got = redump(in, 0);
+					if (sp[k].out == NULL) {
+						ck_assert_ptr_null(got);
+						continue;
+					}
+					snprintf(want, sizeof(want),
+					    "\"%.*s%s%.*s\"", pos,
+					    "aaaaaaaaaaaaaaaaaaaa", sp[k].out,
+					    len - pos - 1,
+					    "bbbbbbbbbbbbbbbbbbbb");
+					ck_assert_ptr_nonnull(got);
+					ck_assert_str_eq(got, want);
+				}
+}
+END_TEST
+
+/* The results' member names are shared between nodes, not copied:
+ * duplicates among them still keep the first place and the last value,
+ * and trees with them are copied and freed like any other. */
+START_TEST(shared_member_names)
+{
+	struct lb_err e;
+	cJSON *j, *d;
+	char *a, *b;
+
+	ck_assert_str_eq(redump("{\"status\": 1, \"meta\": 2, \"status\": 3, "
+	    "\"st\\u0061tus\": 4}", 0), "{\n    \"status\": 4,\n    \"meta\": 2"
+	    "\n}");
+	ck_assert_str_eq(redump("{\"index\": 1, \"indez\": 2, \"inde\": 3}",
+	    0), "{\n    \"index\": 1,\n    \"indez\": 2,\n    \"inde\": 3\n}");
+	j = lb_pyjson_parse("{\"scores\": {\"score_route\": 1}, \"x\": 2}", 38,
+	    &e);
+	ck_assert_ptr_nonnull(j);
+	d = cJSON_Duplicate(j, 1);
+	cJSON_DeleteItemFromObject(j, "scores");
+	a = cJSON_PrintUnformatted(d);
+	ck_assert_str_eq(a, "{\"scores\":{\"score_route\":1},\"x\":2}");
+	cJSON_Delete(j);
+	b = cJSON_PrintUnformatted(d);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	cJSON_Delete(d);
+}
+END_TEST
+
 START_TEST(containers_and_keys)
 {
 	ck_assert_str_eq(redump("{\"b\": {}, \"a\": [], \"c\": [{}]}", 0),
@@ -400,6 +471,8 @@ results_suite(void)
 	tcase_add_test(tc, python_round);
 	tcase_add_test(tc, ints_stay_ints);
 	tcase_add_test(tc, ensure_ascii);
+	tcase_add_test(tc, escapes_at_every_offset);
+	tcase_add_test(tc, shared_member_names);
 	tcase_add_test(tc, containers_and_keys);
 	tcase_add_test(tc, bad_json_rejected);
 	tcase_add_test(tc, merge_complete_and_missing_last);

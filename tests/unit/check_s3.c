@@ -1,4 +1,6 @@
-/* check_s3.c: S3 XML readers, sync filters and local ETags. */
+/* check_s3.c: S3 XML readers, sync filters, local ETags, sync state. */
+#include <sys/stat.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,6 +269,146 @@ START_TEST(known_multipart_etag)
 }
 END_TEST
 
+/* A stat as a file of that size last changed at t would have. */
+static struct stat
+fake_stat(long long size, time_t t, long ns, unsigned long ino)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_size = size;
+	st.st_mtim.tv_sec = t;
+	st.st_mtim.tv_nsec = ns;
+	st.st_ctim = st.st_mtim;
+	st.st_ino = ino;
+	return st;
+}
+
+static const char md5a[] = "0123456789abcdef0123456789abcdef";
+
+START_TEST(state_notices_changes)
+{
+	char dir[] = "/tmp/check_s3.XXXXXX", *path, etag[72];
+	struct lb_s3_state *s;
+	struct lb_err err = { 0 };
+	struct stat st = fake_stat(100, 1000, 5, 7), st2;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = lb_xasprintf("%s/.lb-s3-state.t", dir);
+	s = lb_s3_state_load(path);		/* no file yet: empty */
+	ck_assert_int_eq(lb_s3_state_get(s, "a.log", &st, etag), 0);
+	ck_assert_int_eq(lb_s3_state_listed(s), 0);
+	lb_s3_state_set_listed(s, 4000);
+	lb_s3_state_put(s, "a.log", &st, md5a, 5000);
+	lb_s3_state_put(s, "b c.log", &st, NULL, 5000);
+	ck_assert_int_eq(lb_s3_state_save(s, path, &err), 0);
+	lb_s3_state_free(s);
+
+	s = lb_s3_state_load(path);
+	ck_assert_int_eq(lb_s3_state_listed(s), 4000);
+	ck_assert_int_eq(lb_s3_state_get(s, "a.log", &st, etag), 1);
+	ck_assert_str_eq(etag, md5a);
+	/* a name with a space, MD5 unknown */
+	ck_assert_int_eq(lb_s3_state_get(s, "b c.log", &st, etag), 1);
+	ck_assert_str_eq(etag, "");
+	ck_assert_int_eq(lb_s3_state_get(s, "c.log", &st, etag), 0);
+	/* same size, new mtime (a second or a nanosecond later) */
+	st2 = st;
+	st2.st_mtim.tv_sec++;
+	ck_assert_int_eq(lb_s3_state_get(s, "a.log", &st2, etag), 0);
+	st2 = st;
+	st2.st_mtim.tv_nsec++;
+	ck_assert_int_eq(lb_s3_state_get(s, "a.log", &st2, etag), 0);
+	/* mtime set back by hand: the ctime still moved */
+	st2 = st;
+	st2.st_ctim.tv_sec += 60;
+	ck_assert_int_eq(lb_s3_state_get(s, "a.log", &st2, etag), 0);
+	/* replaced by another file (rename) */
+	st2 = st;
+	st2.st_ino++;
+	ck_assert_int_eq(lb_s3_state_get(s, "a.log", &st2, etag), 0);
+	st2 = st;
+	st2.st_size++;
+	ck_assert_int_eq(lb_s3_state_get(s, "a.log", &st2, etag), 0);
+	lb_s3_state_free(s);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+END_TEST
+
+START_TEST(state_skips_racy_and_odd_names)
+{
+	struct lb_s3_state *s = lb_s3_state_load("/nonexistent/x");
+	struct stat old = fake_stat(1, 1000, 0, 1), fresh;
+	char etag[72];
+
+	/* changed within two seconds of the walk: not recorded */
+	fresh = fake_stat(1, 4999, 0, 2);
+	lb_s3_state_put(s, "a", &fresh, md5a, 5000);
+	ck_assert_int_eq(lb_s3_state_get(s, "a", &fresh, etag), 0);
+	fresh = old;
+	fresh.st_ctim.tv_sec = 4999;	/* chmod, or a write with mtime reset */
+	lb_s3_state_put(s, "b", &fresh, md5a, 5000);
+	ck_assert_int_eq(lb_s3_state_get(s, "b", &fresh, etag), 0);
+	/* a newline would break the file */
+	lb_s3_state_put(s, "c\nd", &old, md5a, 5000);
+	ck_assert_int_eq(lb_s3_state_get(s, "c\nd", &old, etag), 0);
+	lb_s3_state_put(s, "e", &old, "not an md5", 5000);
+	ck_assert_int_eq(lb_s3_state_get(s, "e", &old, etag), 1);
+	ck_assert_str_eq(etag, "");
+	/* out of order: dropped, the lookups stay sorted */
+	lb_s3_state_put(s, "d", &old, md5a, 5000);
+	ck_assert_int_eq(lb_s3_state_get(s, "d", &old, etag), 0);
+	ck_assert_int_eq(lb_s3_state_get(s, "e", &old, etag), 1);
+	lb_s3_state_free(s);
+}
+END_TEST
+
+START_TEST(state_bad_files_are_empty)
+{
+	static const char *const bad[] = {
+		"",
+		"garbage\n",
+		"lb-s3-state 2 5\n",
+		"lb-s3-state 1 5\n- 1 2.0 3.0 4 a",	/* cut short */
+		"lb-s3-state 1 5\nzz 1 2.0 3.0 4 a\n",
+		"lb-s3-state 1 5\n- 1 2.0 3.0 4\n",
+		"lb-s3-state 1 5\n- 1 2.0 3.0 4 b\n- 1 2.0 3.0 4 a\n",
+		NULL
+	};
+	char path[] = "/tmp/check_s3.XXXXXX", etag[72];
+	struct lb_s3_state *s;
+	struct stat st = fake_stat(1, 2, 0, 4);
+	int fd, i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		strcpy(path, "/tmp/check_s3.XXXXXX");
+		fd = mkstemp(path);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, bad[i], strlen(bad[i])),
+		    (ssize_t)strlen(bad[i]));
+		close(fd);
+		s = lb_s3_state_load(path);
+		ck_assert_msg(lb_s3_state_listed(s) == 0 &&
+		    lb_s3_state_get(s, "a", &st, etag) == 0 &&
+		    lb_s3_state_get(s, "b", &st, etag) == 0, "case %d", i);
+		lb_s3_state_free(s);
+		unlink(path);
+	}
+	/* and a good one, to show the cases above differ from it */
+	strcpy(path, "/tmp/check_s3.XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_eq(write(fd, "lb-s3-state 1 5\n- 1 2.0 2.0 4 a\n", 32),
+	    32);
+	close(fd);
+	s = lb_s3_state_load(path);
+	ck_assert_int_eq(lb_s3_state_get(s, "a", &st, etag), 1);
+	lb_s3_state_free(s);
+	unlink(path);
+}
+END_TEST
+
 static Suite *
 s3_suite(void)
 {
@@ -285,6 +427,9 @@ s3_suite(void)
 	tcase_add_test(tc, filters_later_wins);
 	tcase_add_test(tc, local_etags);
 	tcase_add_test(tc, known_multipart_etag);
+	tcase_add_test(tc, state_notices_changes);
+	tcase_add_test(tc, state_skips_racy_and_odd_names);
+	tcase_add_test(tc, state_bad_files_are_empty);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -242,6 +242,75 @@ canon(const struct lb_sigv4 *cfg, const char *method, const char *url,
 	return s;
 }
 
+/* The signing key cache never answers for another secret, day, region
+ * or service: a known vector signed between the others stays right. */
+static char *
+auth_of(const struct vec *v, const char *secret, time_t t,
+    const char *region, const char *service)
+{
+	struct lb_creds creds = { 0 };
+	struct lb_sigv4 cfg = { 0 };
+	struct lb_sigv4_out out;
+	struct lb_err err = { 0 };
+	struct curl_slist *list = NULL;
+	char *a;
+
+	creds.akid = (char *)v->akid;
+	creds.secret = (char *)secret;
+	creds.token = (char *)v->token;
+	cfg.creds = &creds;
+	cfg.region = region;
+	cfg.service = service;
+	cfg.s3 = v->s3;
+	cfg.now = t;
+	ck_assert_int_eq(lb_sigv4_sign(&cfg, v->method, v->url, v->headers,
+	    v->body, v->body ? strlen(v->body) : 0, &list, &out, &err), 0);
+	a = strdup(out.authorization);
+	curl_slist_free_all(list);
+	lb_sigv4_out_free(&out);
+	return a;
+}
+
+/* signed with a key derived afresh: all four differ from the cached */
+static char *
+cold_auth_of(const struct vec *v, const char *secret, time_t t,
+    const char *region, const char *service)
+{
+	free(auth_of(v, "flush", 86400 * 3, "flush-1", "flush"));
+	return auth_of(v, secret, t, region, service);
+}
+
+START_TEST(test_key_cache)
+{
+	const struct vec *v = vecs;
+	char *a, *want;
+	int i;
+
+	while (v->presign)
+		v++;
+	/* each time one thing differs from the key just cached */
+	for (i = 0; i < 4; i++) {
+		const char *sec = i == 0 ? "another secret" : v->secret;
+		time_t t = v->t + (i == 1 ? 86400 : 0);
+		const char *reg = i == 2 ? "eu-west-3" : v->region;
+		const char *svc = i == 3 ? "other" : v->service;
+
+		want = cold_auth_of(v, sec, t, reg, svc);
+		ck_assert_str_ne(want, v->result);
+		a = auth_of(v, v->secret, v->t, v->region, v->service);
+		ck_assert_str_eq(a, v->result);
+		free(a);
+		a = auth_of(v, sec, t, reg, svc);
+		ck_assert_str_eq(a, want);
+		free(a);
+		a = auth_of(v, v->secret, v->t, v->region, v->service);
+		ck_assert_str_eq(a, v->result);
+		free(a);
+		free(want);
+	}
+}
+END_TEST
+
 START_TEST(test_canonical_uri)
 {
 	struct lb_sigv4 cfg = cfg_for("sqs", 0), s3 = cfg_for("s3", 1);
@@ -401,6 +470,7 @@ main(void)
 
 	tcase_add_loop_test(tc, test_vector, 0,
 	    (int)(sizeof(vecs) / sizeof(vecs[0])));
+	tcase_add_test(tc, test_key_cache);
 	tcase_add_test(tc, test_canonical_uri);
 	tcase_add_test(tc, test_canonical_query);
 	tcase_add_test(tc, test_canonical_headers);
