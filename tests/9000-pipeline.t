@@ -6,14 +6,9 @@
 . "${0%/*}/lib.sh"
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed"
 plan 29
+. "${0%/*}/stack.sh"
 
-export LB_LOCAL_DIR="$scratch/stack"
-lb-local start >env 2>start.err || { cat start.err; echo "Bail out! lb-local start failed"; exit 1; }
-. ./env
-for f in "$LB_LOCAL_DIR"/*.pid; do srv_started "$(cat "$f")"; done
 export LB_PENDING_TIMEOUT=6 LB_CANCEL_GRACE=20 LB_CLAIM_SECONDS=600
-kc() { kubectl --cache-dir "$scratch/kcache" "$@"; }
-awsq() { aws --endpoint-url "$AWS_ENDPOINT_URL" --region us-west-2 "$@"; }
 
 # submit TEAM [IMAGE]: make a submission in EvalAI, queue its message;
 # prints the pk
@@ -23,14 +18,6 @@ submit() {
 	    -d "{\"phase\": 2350, \"participant_team\": $1, \"submitted_image_uri\": \"${2:-local/fake-agent:1}\"}" >sub.json
 	jq -c '.message | fromjson' sub.json | lb-sqs-send -q "$LB_QUEUE_URL" >/dev/null
 	jq -r '.submission.id' sub.json
-}
-
-# setenv NAME=VALUE...: what the fake containers of the next Jobs see
-setenv() {
-	patch=$(for kv in "$@"; do printf '%s\n' "$kv"; done |
-	    jq -R -s -c 'split("\n") | map(select(length > 0) | split("=") |
-	    {(.[0]): (.[1:] | join("="))}) | add | {data: .}')
-	kc patch configmap lb-local-env --type merge -p "$patch" >/dev/null
 }
 
 # settle PK...: run lb-reconcile until every submission is over (90 s)
@@ -51,19 +38,6 @@ settle() {
 	done
 	return 1
 }
-
-row() {
-	awsq dynamodb scan --table-name "$LB_SUBMISSIONS_TABLE" \
-	    --filter-expression 'submission_id = :s' \
-	    --expression-attribute-values "{\":s\":{\"S\":\"$1\"}}" --output json |
-	    jq -c '.Items[0] // {}'
-}
-status() { row "$1" | jq -r '.submission_status.S // "none"'; }
-finals() { curl -sf "$LB_EVALAI_URL/_emu/submissions/$1/updates" | jq '.final | length'; }
-evalai_status() { curl -sf "$LB_EVALAI_URL/api/jobs/submission/$1" \
-    -H "Authorization: Bearer $(cat "$LB_EVALAI_TOKEN_FILE")" | jq -r .status; }
-jobs_left() { kc get jobs -o json | jq --arg s "$1" \
-    '[.items[] | select(.metadata.labels["lb.carla.org/submission"] == $s)] | length'; }
 
 # the team passed the qualifier of the SENSORS track
 printf '{"team_id":"101","track_codename":"SENSORS"}\n' |

@@ -12,14 +12,9 @@ command -v kubectl >/dev/null 2>&1 || skip_all "kubectl not installed"
 dsteps="receive enrich put split workers monitor running ack"
 rsteps="list look claim finalize post delete close"
 plan 57
+. "${0%/*}/stack.sh"
 
-export LB_LOCAL_DIR="$scratch/stack"
-lb-local start >env 2>start.err || { cat start.err; echo "Bail out! lb-local start failed"; exit 1; }
-. ./env
-for f in "$LB_LOCAL_DIR"/*.pid; do srv_started "$(cat "$f")"; done
 export LB_PENDING_TIMEOUT=60 LB_CANCEL_GRACE=20 LB_CLAIM_SECONDS=2
-kc() { kubectl --cache-dir "$scratch/kcache" "$@"; }
-awsq() { aws --endpoint-url "$AWS_ENDPOINT_URL" --region us-west-2 "$@"; }
 k8s() { curl -sf --cacert "$LB_LOCAL_DIR/k8s-ca.pem" "$@"; }
 
 # submit: a submission on the qualifier track (one worker, five routes)
@@ -32,24 +27,7 @@ submit() {
 	jq -r '.submission.id' sub.json
 }
 
-setenv() {
-	patch=$(for kv in "$@"; do printf '%s\n' "$kv"; done |
-	    jq -R -s -c 'split("\n") | map(select(length > 0) | split("=") |
-	    {(.[0]): (.[1:] | join("="))}) | add | {data: .}')
-	kc patch configmap lb-local-env --type merge -p "$patch" >/dev/null
-}
-
-row() {
-	awsq dynamodb get-item --table-name "$LB_SUBMISSIONS_TABLE" \
-	    --key "{\"team_id\":{\"S\":\"101\"},\"submission_id\":{\"S\":\"$1\"}}" \
-	    --output json | jq -c -s '.[0].Item // {}'
-}
-status() { row "$1" | jq -r '.submission_status.S // "none"'; }
 terminal() { case $(status "$1") in FINISHED|FAILED|CANCELLED) return 0 ;; esac; return 1; }
-finals() { curl -sf "$LB_EVALAI_URL/_emu/submissions/$1/updates" | jq '.final | length'; }
-evalai_status() { curl -sf "$LB_EVALAI_URL/_emu/submissions/$1" | jq -r .status; }
-jobs_left() { kc get jobs -o json | jq --arg s "$1" \
-    '[.items[] | select(.metadata.labels["lb.carla.org/submission"] == $s)] | length'; }
 # in the queue, visible or not
 queued() {
 	awsq sqs get-queue-attributes --queue-url "$1" --attribute-names \
