@@ -4,11 +4,6 @@
 . "${0%/*}/lib.sh"
 plan 26
 
-# is DESC GOT WANT: pass if the strings are equal
-is() {
-	[ "$2" = "$3" ] || echo "# got '$2', wanted '$3'"
-	ok "$1" $([ "$2" = "$3" ]; echo $?)
-}
 # doc ROUTES WORKERS [TEAM]: an enriched document (python edits the
 # hand-written expected one)
 doc() {

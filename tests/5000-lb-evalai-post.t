@@ -8,25 +8,11 @@ emu=$top/tests/emulators/evalai.py
 command -v flock >/dev/null 2>&1 || skip_all "no flock(1)"
 plan 70
 
+# emu_start ARGS: the emulator on a free port, seeded; sets EMU, EMU_PID
 emu_start() {
-	# the interpreter itself, not a wrapper: $! must be the server
-	py=$(python3 -c 'import sys; print(sys.executable)')
-	"$py" "$emu" --port 0 --seed "$data/evalai-tools-seed.json" \
-	    >emu.url 2>emu.log &
-	EMU_PID=$!
-	srv_started $EMU_PID
-	i=0
-	while [ ! -s emu.url ] && [ $i -lt 150 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	EMU=$(head -n 1 emu.url)
-	wait_url "$EMU/_emu/health" $EMU_PID ||
-	    { echo "Bail out! emulator did not start"; cat emu.log; exit 1; }
-}
-is() {
-	[ "$2" = "$3" ] || echo "# got '$2', wanted '$3'"
-	ok "$1" $([ "$2" = "$3" ]; echo $?)
+	evalai_start --seed "$data/evalai-tools-seed.json" "$@" ||
+	    { echo "Bail out! emulator did not start"; cat "$scratch/evalai.err"; exit 1; }
+	EMU=$EVALAI_URL EMU_PID=$EVALAI_PID
 }
 fault() { curl -s -X POST "$EMU/_emu/faults" -d "$1" >/dev/null; }
 # emu_count METHOD PATH [STATUS]: requests the emulator logged

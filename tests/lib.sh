@@ -18,6 +18,12 @@ export AWS_EC2_METADATA_DISABLED
 # wrapper in front of python3 costs seconds per start on a loaded machine)
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
 
+# is DESC GOT WANT: one test, passing when the two strings are equal
+is() {
+	[ "$2" = "$3" ] || echo "# got '$2', wanted '$3'"
+	ok "$1" "$([ "$2" = "$3" ]; echo $?)"
+}
+
 # note: n is the test counter; do not use it as a loop variable
 plan() { echo "1..$1"; }
 
@@ -157,6 +163,27 @@ faultd_start() {
 	done
 	FAULTD_URL=$(head -n 1 "$scratch/faultd.out")
 	export FAULTD_URL FAULTD_PID FAULTD_LOG
+}
+
+# faultproxy_start NAME ARGS...: start tests/emulators/faultproxy.py with
+# ARGS, its faults logged to NAME.faults; sets FAULTPROXY_URL once it
+# answers (its health check, over TLS too)
+faultproxy_start() {
+	_n=$1
+	shift
+	"$PY" "$top/tests/emulators/faultproxy.py" --log "$_n.faults" "$@" \
+	    >"$_n.url" 2>"$_n.err" &
+	srv_started $!
+	_i=0
+	while [ $_i -lt 150 ]; do
+		FAULTPROXY_URL=$(head -n 1 "$_n.url" 2>/dev/null)
+		[ -n "$FAULTPROXY_URL" ] &&
+		    curl -sfk "$FAULTPROXY_URL/_faultproxy/health" >/dev/null &&
+		    return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
 }
 
 # faultd_script SCRIPT: give the running fault server a new script and

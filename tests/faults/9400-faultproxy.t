@@ -6,25 +6,11 @@
 . "${0%/*}/../lib.sh"
 plan 17
 
-fp=$top/tests/emulators/faultproxy.py
 # proxy NAME ARGS: start a proxy; sets PURL
 proxy() {
-	_n=$1
-	shift
-	"$PY" "$fp" --log "$_n.faults" "$@" >"$_n.url" 2>"$_n.err" &
-	srv_started $!
-	_i=0
-	while [ ! -s "$_n.url" ] && [ $_i -lt 150 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	PURL=$(head -n 1 "$_n.url")
-	wait_url "$PURL/_faultproxy/health" $! ||
-	    { echo "Bail out! faultproxy $_n"; cat "$_n.err"; exit 1; }
-}
-is() {
-	[ "$2" = "$3" ] || echo "# got '$2', wanted '$3'"
-	ok "$1" $([ "$2" = "$3" ]; echo $?)
+	faultproxy_start "$@" ||
+	    { echo "Bail out! faultproxy $1"; cat "$1.err"; exit 1; }
+	PURL=$FAULTPROXY_URL
 }
 
 evalai_start --seed "$data/evalai-seed.json" ||
@@ -107,11 +93,9 @@ if command -v moto_server >/dev/null 2>&1; then
 	awsp sqs list-queues >/dev/null 2>aws.err
 	grep -q 'Throttling\|ServiceUnavailable\|InternalFailure\|reset\|Connection\|ended\|timed out\|Read timeout\|Could not connect' aws.err
 	ok "at rate 1 the aws CLI sees a fault" $?
-	"$PY" "$fp" --upstream "$MOTO_ENDPOINT" --kind aws --rate 1 \
-	    --faults throttle --log s3.faults >s3p.url 2>/dev/null &
-	srv_started $!
-	sleep 1
-	S3P=$(head -n 1 s3p.url)
+	faultproxy_start s3 --upstream "$MOTO_ENDPOINT" --kind aws --rate 1 \
+	    --faults throttle
+	S3P=$FAULTPROXY_URL
 	AWS_ACCESS_KEY_ID=$CI_AK AWS_SECRET_ACCESS_KEY=$CI_SK AWS_MAX_ATTEMPTS=1 \
 	    aws --endpoint-url "$S3P" --region us-west-2 s3api list-objects-v2 \
 	    --bucket fq-bucket >/dev/null 2>s3.err

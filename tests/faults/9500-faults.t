@@ -35,17 +35,10 @@ awsd() { aws --endpoint-url "$moto" --region us-west-2 "$@"; }
 proxy() {
 	name=$1 kind=$2 up=$3
 	shift 3
-	"$PY" "$top/tests/emulators/faultproxy.py" --upstream "$up" \
-	    --kind "$kind" --rate "$rate" --seed "$seed" --log "$name.faults" \
-	    "$@" >"$name.url" 2>"$name.err" &
-	srv_started $!
-	i=0
-	while [ ! -s "$name.url" ] && [ $i -lt 150 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	purl=$(head -n 1 "$name.url")
-	curl -sfk -X POST "$purl/_faultproxy/rate" -d 0 >/dev/null ||
+	faultproxy_start "$name" --upstream "$up" --kind "$kind" \
+	    --rate "$rate" --seed "$seed" "$@" &&
+	    purl=$FAULTPROXY_URL &&
+	    curl -sfk -X POST "$purl/_faultproxy/rate" -d 0 >/dev/null ||
 	    { echo "Bail out! faultproxy $name did not start"; exit 1; }
 }
 setrate() {
