@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed"
 plan 29
-. "${0%/*}/stack.sh"
+. "$top/tests/stack.sh"
 
 export LB_PENDING_TIMEOUT=6 LB_CANCEL_GRACE=20 LB_CLAIM_SECONDS=600
 

@@ -12,7 +12,7 @@ command -v kubectl >/dev/null 2>&1 || skip_all "kubectl not installed"
 dsteps="receive enrich put split workers monitor running ack"
 rsteps="list look claim finalize post delete close"
 plan 57
-. "${0%/*}/stack.sh"
+. "$top/tests/stack.sh"
 
 export LB_PENDING_TIMEOUT=60 LB_CANCEL_GRACE=20 LB_CLAIM_SECONDS=2
 k8s() { curl -sf --cacert "$LB_LOCAL_DIR/k8s-ca.pem" "$@"; }

@@ -10,7 +10,7 @@
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed"
 command -v kubectl >/dev/null 2>&1 || skip_all "kubectl not installed"
 plan 20
-. "${0%/*}/stack.sh"
+. "$top/tests/stack.sh"
 
 export LB_PENDING_TIMEOUT=60 LB_CLAIM_SECONDS=600
 
