@@ -610,23 +610,6 @@ from_web_identity(struct lb_aws *a, struct lb_creds *c, struct lb_err *err)
 	    c, err);
 }
 
-/* A whole JSON text (cJSON wants the NUL inside the length). */
-static cJSON *
-parse_json(const char *p, size_t len)
-{
-	char *s;
-	cJSON *j;
-
-	if (p == NULL)
-		return NULL;
-	s = lb_xmalloc(len + 1);
-	memcpy(s, p, len);
-	s[len] = '\0';
-	j = cJSON_ParseWithLengthOpts(s, len + 1, NULL, 1);
-	free(s);
-	return j;
-}
-
 /* Credentials JSON of the container endpoint and IMDS. */
 static int
 creds_json(const struct lb_http_resp *resp, struct lb_creds *c,
@@ -636,7 +619,7 @@ creds_json(const struct lb_http_resp *resp, struct lb_creds *c,
 	const char *ak, *sk, *code;
 	int rc = -1;
 
-	j = parse_json(resp->body.p, resp->body.len);
+	j = lb_json_parse(resp->body.p, resp->body.len);
 	ak = lb_json_str(j, "AccessKeyId");
 	sk = lb_json_str(j, "SecretAccessKey");
 	code = lb_json_str(j, "Code");
@@ -1110,7 +1093,7 @@ lb_aws_json(struct lb_aws *a, const char *id, const char *target,
 	}
 	if (resp.body.len == 0)
 		out = cJSON_CreateObject();
-	else if ((out = parse_json(resp.body.p, resp.body.len)) == NULL ||
+	else if ((out = lb_json_parse(resp.body.p, resp.body.len)) == NULL ||
 	    !cJSON_IsObject(out)) {
 		cJSON_Delete(out);
 		out = NULL;
@@ -1280,7 +1263,7 @@ lb_aws_error(long status, const char *body, size_t len, struct lb_err *err)
 	while (p != NULL && skip < len && isspace((unsigned char)p[skip]))
 		skip++;
 	if (p != NULL && skip < len && p[skip] == '{') {
-		j = parse_json(p, len);
+		j = lb_json_parse(p, len);
 		if ((t = lb_json_str(j, "__type")) == NULL &&
 		    (t = lb_json_str(j, "code")) == NULL)
 			t = lb_json_str(j, "Code");

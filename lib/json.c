@@ -49,6 +49,23 @@ lb_json_text(const cJSON *j, char *buf, size_t len)
 	return buf;
 }
 
+cJSON *
+lb_json_parse(const char *p, size_t n)
+{
+	char *c;
+	cJSON *j;
+
+	if (p == NULL)
+		return NULL;
+	/* cJSON wants the NUL inside the length to reject trailing text */
+	c = lb_xmalloc(n + 1);
+	memcpy(c, p, n);
+	c[n] = '\0';
+	j = cJSON_ParseWithLengthOpts(c, n + 1, NULL, 1);
+	free(c);
+	return j;
+}
+
 long
 lb_json_long(const cJSON *j, const char *dotted, long min, long max,
     long dflt)

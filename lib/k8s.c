@@ -37,23 +37,6 @@ arr(const cJSON *a)
 	return cJSON_IsArray(a) ? a : NULL;
 }
 
-/* Exactly one JSON document in p[0..n) (no trailing garbage). */
-static cJSON *
-parse(const char *p, size_t n)
-{
-	char *c;
-	cJSON *j;
-
-	if (p == NULL)
-		return NULL;
-	c = lb_xmalloc(n + 1);
-	memcpy(c, p, n);
-	c[n] = '\0';
-	j = cJSON_ParseWithLengthOpts(c, n + 1, NULL, 1);
-	free(c);
-	return j;
-}
-
 /* base64 */
 
 char *
@@ -160,40 +143,32 @@ lb_k8s_label_value_ok(const char *s)
 	return 1;
 }
 
-char *
-lb_k8s_jobs_path(const char *ns, const char *name)
+/* PREFIX/namespaces/NS/KIND[/NAME], the names escaped */
+static char *
+ns_path(const char *prefix, const char *kind, const char *ns,
+    const char *name)
 {
 	char *e, *n, *p;
 
 	e = lb_http_escape(ns, 0);
-	if (name == NULL) {
-		p = lb_xasprintf("/apis/batch/v1/namespaces/%s/jobs", e);
-		free(e);
-		return p;
-	}
-	n = lb_http_escape(name, 0);
-	p = lb_xasprintf("/apis/batch/v1/namespaces/%s/jobs/%s", e, n);
+	n = name != NULL ? lb_http_escape(name, 0) : NULL;
+	p = lb_xasprintf("%s/namespaces/%s/%s%s%s", prefix, e, kind,
+	    n != NULL ? "/" : "", n != NULL ? n : "");
 	free(e);
 	free(n);
 	return p;
 }
 
 char *
+lb_k8s_jobs_path(const char *ns, const char *name)
+{
+	return ns_path("/apis/batch/v1", "jobs", ns, name);
+}
+
+char *
 lb_k8s_pods_path(const char *ns, const char *name)
 {
-	char *e, *n, *p;
-
-	e = lb_http_escape(ns, 0);
-	if (name == NULL) {
-		p = lb_xasprintf("/api/v1/namespaces/%s/pods", e);
-		free(e);
-		return p;
-	}
-	n = lb_http_escape(name, 0);
-	p = lb_xasprintf("/api/v1/namespaces/%s/pods/%s", e, n);
-	free(e);
-	free(n);
-	return p;
+	return ns_path("/api/v1", "pods", ns, name);
 }
 
 char *
@@ -619,7 +594,7 @@ lb_k8s_exec_parse(const char *out, size_t len, const char *api,
 
 	*token = *cert = *key = NULL;
 	*expires = 0;
-	if ((j = parse(out, len)) == NULL ||
+	if ((j = lb_json_parse(out, len)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return lb_err_set(err, LB_EUSAGE, 0, "exec plugin: the output "
@@ -892,7 +867,7 @@ eks_config(struct lb_k8s *k, struct lb_err *err)
 		lb_http_resp_free(&resp);
 		return -1;
 	}
-	j = parse(resp.body.p, resp.body.len);
+	j = lb_json_parse(resp.body.p, resp.body.len);
 	lb_http_resp_free(&resp);
 	ep = lb_json_str(j, "cluster.endpoint");
 	ca = lb_json_str(j, "cluster.certificateAuthority.data");
@@ -1166,7 +1141,7 @@ lb_k8s_call(struct lb_k8s *k, const char *method, const char *path,
 			forget(k);
 			continue;
 		}
-		j = parse(resp.body.p, resp.body.len);
+		j = lb_json_parse(resp.body.p, resp.body.len);
 		lb_http_resp_free(&resp);
 		if (status >= 300)
 			status_err(status, method, path, j, err);
@@ -1261,7 +1236,7 @@ lb_k8s_stream(struct lb_k8s *k, const char *path, long timeout_ms,
 			continue;
 		}
 		if (status >= 300) {
-			j = parse(g.errbody.p, g.errbody.len);
+			j = lb_json_parse(g.errbody.p, g.errbody.len);
 			status_err(status, "GET", path, j, err);
 			cJSON_Delete(j);
 		}
@@ -1318,7 +1293,7 @@ wp_line(struct lb_k8s_wp *w, const char *p, size_t n, struct lb_err *err)
 	}
 	if (n == 0)
 		return 0;
-	if ((j = parse(p, n)) == NULL ||
+	if ((j = lb_json_parse(p, n)) == NULL ||
 	    !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return lb_err_set(err, LB_ETEMP, 0, "watch: a line that is "

@@ -101,6 +101,8 @@ const char *lb_json_text(const cJSON *, char *buf, size_t len);
  */
 long	lb_json_long(const cJSON *, const char *dotted, long min, long max,
 	    long dflt);
+/* Exactly one JSON text in p[0..n), no trailing garbage; NULL if not. */
+cJSON	*lb_json_parse(const char *p, size_t n);
 /* Replace or add obj[name] = item (takes ownership of item). */
 void	lb_json_set(cJSON *obj, const char *name, cJSON *item);
 /* Replace or add obj[name] = string. */
